@@ -5,6 +5,17 @@
 //! calibrated against the real prime core.
 #![warn(missing_docs)]
 
-pub mod kernel;
+pub mod calibrate;
+pub mod calibration;
+pub mod chrome_trace;
 pub mod cost;
+pub mod interp;
+pub mod kernel;
+pub mod lesson;
+pub mod machine;
 pub mod prime;
+pub mod report;
+pub mod results;
+pub mod run;
+pub mod scenario;
+pub mod service;

@@ -1,1 +1,303 @@
-fn main(){}
+//! The `execsim` command line. Each subcommand is a variant of [`Command`] with its own
+//! argument struct and a `cmd_*` function; the work lives in the library.
+//!
+//! To add a subcommand: add a variant (its doc comment is the help text), an `Args` struct,
+//! a `cmd_*` function returning `anyhow::Result<()>`, and a line in [`run`]'s `match`.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use execsim::calibrate::{self, CalibrateOptions, LONG_REQUEST_N};
+use execsim::calibration::{human_duration, Calibration, CostReport};
+use execsim::cost::Backend;
+use execsim::prime::op_count;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Deterministic simulation of an asyncio service offloading the lesson's prime computation.
+#[derive(Parser, Debug)]
+#[command(name = "execsim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Time the real prime core on this machine and fit the cost model's coefficients.
+    Calibrate(CalibrateArgs),
+    /// Exact work of find_nth_prime(N) and its predicted duration.
+    Cost(CostArgs),
+    /// Simulate a scenario file: per-second completions per client, latency, GIL counters.
+    ///
+    /// The scenario is TOML. Top-level keys: seed (default 1), duration ("12s"), name.
+    /// [machine] cores (default 2). [python] gil = "cpython" | "free-threaded",
+    /// switch_interval ("5ms"), runtime = "cpython" | "rust" (whose prime-core costs).
+    /// [server] kind = "asyncio" | "thread-per-connection", executor = "inline" | "thread" |
+    /// "process" | "interpreter", workers (default: CPython's). [[clients]] name, n (or
+    /// mix = [{n, weight}, ...]), start ("0s"), mode = "closed" | "open", think ("0s"),
+    /// rate (open loop, per second), arrivals = "poisson" | "constant", in_process (true),
+    /// count (1). [affinity] loop, clients, workers, helpers: lists of allowed cores.
+    /// [costs.machine], [costs.interp], [costs.service]: overrides of calibrated costs.
+    /// See README.md for the whole list.
+    Run(RunArgs),
+    /// Simulate the lesson's scenarios and print them side by side.
+    Lesson(LessonArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The scenario file (TOML).
+    file: PathBuf,
+    /// Print one JSON object instead of the human report.
+    #[arg(long)]
+    json: bool,
+    /// Write the threads' activity as Chrome Trace Event JSON (open in Perfetto).
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Calibration file (default: the embedded one for this machine kind).
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct LessonArgs {
+    /// Also print each scenario's per-second report.
+    #[arg(long)]
+    verbose: bool,
+    /// Print the results as a JSON array instead.
+    #[arg(long)]
+    json: bool,
+    /// Calibration file (default: the embedded one).
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+}
+
+/// A prime core implementation (command-line spelling of [`Backend`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    /// The crate's Rust core (release build).
+    Rust,
+    /// The lesson's functions run by CPython.
+    #[value(alias = "python")]
+    Cpython,
+}
+
+impl From<BackendArg> for Backend {
+    fn from(b: BackendArg) -> Backend {
+        match b {
+            BackendArg::Rust => Backend::Rust,
+            BackendArg::Cpython => Backend::Cpython,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct CalibrateArgs {
+    /// Which core to time.
+    #[arg(long, value_enum)]
+    backend: BackendArg,
+    /// Calibration file to write; if it exists, only this backend's section is replaced.
+    #[arg(long, default_value = "calibration.toml")]
+    out: PathBuf,
+    /// Python interpreter for the cpython backend.
+    #[arg(long, default_value = "python3")]
+    python: PathBuf,
+    /// Values of n to time, comma-separated (default: a list per backend).
+    #[arg(long = "n", value_delimiter = ',')]
+    ns: Option<Vec<u64>>,
+    /// Timed batches per n (the median is kept); default 7.
+    #[arg(long)]
+    samples: Option<u32>,
+    /// Kill the Python subprocess after this many seconds.
+    #[arg(long, default_value_t = 300.0)]
+    timeout: f64,
+}
+
+#[derive(clap::Args, Debug)]
+struct CostArgs {
+    /// The argument of find_nth_prime (1 to 10,000,000).
+    n: u64,
+    /// Only this backend (default: both).
+    #[arg(long, value_enum)]
+    backend: Option<BackendArg>,
+    /// Calibration file (default: the one embedded in the binary).
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Calibrate(args) => cmd_calibrate(args),
+        Command::Cost(args) => cmd_cost(args),
+        Command::Run(args) => cmd_run(args),
+        Command::Lesson(args) => cmd_lesson(args),
+    }
+}
+
+/// The command line as typed, with the program shown as `execsim` (for provenance).
+fn command_line() -> String {
+    let args = std::env::args().skip(1).map(|a| {
+        if a.is_empty() || a.contains(char::is_whitespace) {
+            format!("'{a}'")
+        } else {
+            a
+        }
+    });
+    std::iter::once("execsim".to_string())
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
+    let backend: Backend = args.backend.into();
+    let mut opts = CalibrateOptions::new(backend);
+    opts.python = args.python;
+    if let Some(ns) = args.ns {
+        opts.ns = ns;
+    }
+    if let Some(s) = args.samples {
+        opts.samples = s;
+    }
+    anyhow::ensure!(
+        args.timeout.is_finite() && args.timeout > 0.0,
+        "--timeout must be a positive number of seconds"
+    );
+    opts.timeout = Duration::from_secs_f64(args.timeout);
+    opts.command = command_line();
+    opts.progress = true;
+    eprintln!(
+        "timing the {backend} core at n = {:?}, {} samples each...",
+        opts.ns, opts.samples
+    );
+    let run = calibrate::calibrate(&opts)?;
+    print!("{run}");
+    let long = op_count(LONG_REQUEST_N)?;
+    println!(
+        "prediction for find_nth_prime({LONG_REQUEST_N}): {}",
+        human_duration(run.core.cost().nanos(&long))
+    );
+    let merged = calibrate::merge_into_file(&args.out, backend, run.core)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    for note in &merged.notes {
+        println!("note: {note}");
+    }
+    println!(
+        "wrote [core.{backend}] to {} ({})",
+        args.out.display(),
+        if merged.created {
+            "new file"
+        } else {
+            "other sections kept"
+        }
+    );
+    Ok(())
+}
+
+fn cmd_cost(args: CostArgs) -> Result<()> {
+    let (calibration, origin) = match &args.calibration {
+        Some(path) => (Calibration::load(path)?, path.display().to_string()),
+        None => (
+            Calibration::default_embedded(),
+            "embedded default".to_string(),
+        ),
+    };
+    let ops = op_count(args.n)?;
+    let backends = match args.backend {
+        Some(b) => vec![b.into()],
+        None => vec![Backend::Cpython, Backend::Rust],
+    };
+    print!(
+        "{}",
+        CostReport {
+            ops,
+            calibration: &calibration,
+            origin,
+            backends,
+        }
+    );
+    Ok(())
+}
+
+fn load_calibration(path: Option<&PathBuf>) -> Result<Calibration> {
+    match path {
+        Some(p) => {
+            Calibration::load(p).with_context(|| format!("loading calibration {}", p.display()))
+        }
+        None => Ok(Calibration::default_embedded()),
+    }
+}
+
+fn cmd_run(args: RunArgs) -> Result<()> {
+    use execsim::run::{simulate, SimOptions};
+    let mut scenario = execsim::scenario::Scenario::from_file(&args.file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let cal = load_calibration(args.calibration.as_ref())?;
+    let opts = SimOptions {
+        trace: args.trace.is_some(),
+        max_events: None,
+    };
+    let out = simulate(&scenario, &cal, &opts);
+    if let Some(path) = &args.trace {
+        let end = execsim::kernel::SimTime::ZERO + scenario.duration;
+        let json = execsim::chrome_trace::chrome_trace(&out.trace, &out.thread_names, end);
+        std::fs::write(path, serde_json::to_vec(&json)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out.result)?);
+    } else {
+        print!("{}", execsim::report::run_report(&out.result));
+        if let Some(path) = &args.trace {
+            println!("trace written to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn cmd_lesson(args: LessonArgs) -> Result<()> {
+    use execsim::run::{simulate, SimOptions};
+    let cal = load_calibration(args.calibration.as_ref())?;
+    let start = std::time::Instant::now();
+    let runs: Vec<_> = execsim::lesson::scenarios()
+        .iter()
+        .map(|s| simulate(s, &cal, &SimOptions::default()).result)
+        .collect();
+    let wall = start.elapsed();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+        return Ok(());
+    }
+    if args.verbose {
+        for r in &runs {
+            println!("{}", execsim::report::run_report(r));
+        }
+    }
+    println!("The lesson: client \"simple\" sends 1 in a closed loop from 0 s; client \"long\" sends 100000 from 2 s.");
+    println!("Simple client's completed requests per second, before (1-2 s) and during (3-12 s) the long request:\n");
+    print!("{}", execsim::report::lesson_table(&runs, 2));
+    println!(
+        "\n{} scenarios, 12 s of virtual time each, simulated in {:.2} s (seeds and trace hashes: --json)",
+        runs.len(),
+        wall.as_secs_f64()
+    );
+    Ok(())
+}

@@ -283,7 +283,9 @@ mod tests {
         q.schedule_at(SimTime(5), 3);
         q.schedule_at(SimTime(3), 4);
         q.schedule_at(SimTime(0), 5);
-        let log: Vec<_> = std::iter::from_fn(|| q.pop()).map(|(t, e)| (t.0, e)).collect();
+        let log: Vec<_> = std::iter::from_fn(|| q.pop())
+            .map(|(t, e)| (t.0, e))
+            .collect();
         assert_eq!(log, vec![(0, 5), (3, 2), (3, 4), (5, 1), (5, 3)]);
         assert_eq!(q.processed(), 5);
     }

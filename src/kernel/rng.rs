@@ -137,7 +137,11 @@ mod tests {
         assert_eq!(got, CHACHA8_ZERO_SEED, "{got:#x?}");
     }
     /// The published ChaCha8 zero-key vector: keystream bytes 3e 00 ef 2f 89 5f 40 d6 ...
-    const CHACHA8_ZERO_SEED: [u64; 3] = [0xd640_5f89_2fef_003e, 0xa1a5_091f_e8b8_5b7f, 0x3b7f_9ace_c30e_842c];
+    const CHACHA8_ZERO_SEED: [u64; 3] = [
+        0xd640_5f89_2fef_003e,
+        0xa1a5_091f_e8b8_5b7f,
+        0x3b7f_9ace_c30e_842c,
+    ];
 
     #[test]
     fn stream_snapshot() {
@@ -145,7 +149,11 @@ mod tests {
         let got: Vec<u64> = (0..3).map(|_| s.next_u64()).collect();
         assert_eq!(got, STREAM_7_SIMPLE, "{got:#x?}");
     }
-    const STREAM_7_SIMPLE: [u64; 3] = [16045851074286812582, 1585929384878668846, 11252387583339772921];
+    const STREAM_7_SIMPLE: [u64; 3] = [
+        16045851074286812582,
+        1585929384878668846,
+        11252387583339772921,
+    ];
 
     #[test]
     fn streams_are_independent_of_each_other_and_of_creation_order() {

@@ -10,7 +10,8 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
 /// An instant of virtual time, in nanoseconds since the start of the run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
 pub struct SimTime(pub u64);
 
 /// A span of virtual time, in nanoseconds.
@@ -130,7 +131,7 @@ impl SimDuration {
         let mut scale = unit_ns;
         for ch in frac_part.chars() {
             let d = ch.to_digit(10).ok_or_else(|| err("not a decimal number"))? as u64;
-            if scale % 10 != 0 {
+            if !scale.is_multiple_of(10) {
                 if d != 0 {
                     return Err(err("finer than one nanosecond"));
                 }
@@ -160,7 +161,7 @@ impl fmt::Display for SimDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ns = self.0;
         for (unit, scale) in [("s", 1_000_000_000u64), ("ms", 1_000_000), ("us", 1_000)] {
-            if ns >= scale && ns % scale == 0 {
+            if ns >= scale && ns.is_multiple_of(scale) {
                 return write!(f, "{}{}", ns / scale, unit);
             }
         }
@@ -260,9 +261,20 @@ mod tests {
     #[test]
     fn rejects_bad_text() {
         for bad in [
-            "", "5", "ms", "-1s", "5 parsecs", "1.5ns", "1..2s", "1e3ms", "99999999999999h",
+            "",
+            "5",
+            "ms",
+            "-1s",
+            "5 parsecs",
+            "1.5ns",
+            "1..2s",
+            "1e3ms",
+            "99999999999999h",
         ] {
-            assert!(SimDuration::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(
+                SimDuration::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
         let e = SimDuration::parse("-1s").unwrap_err();
         assert!(e.to_string().contains("negative"), "{e}");

@@ -79,7 +79,12 @@ mod tests {
         for i in 0..1000u64 {
             h.record(i * 7, i, i % 13);
         }
-        assert_eq!(h.value(), SNAPSHOT, "trace hash function changed: {:#x}", h.value());
+        assert_eq!(
+            h.value(),
+            SNAPSHOT,
+            "trace hash function changed: {:#x}",
+            h.value()
+        );
     }
     const SNAPSHOT: u64 = 0xa6dc_3514_f727_5464;
 }

@@ -1,0 +1,35 @@
+//! The machine: CPU cores and an OS scheduler that runs threads on them.
+//!
+//! It knows threads only as things that compute for a while, block, and get woken; it knows
+//! nothing of interpreters, GILs or requests. The layer above drives it through
+//! [`Machine::compute`], [`Machine::block`], [`Machine::wake`] and [`Machine::cut`], and
+//! hears back through [`Notice`]s.
+//!
+//! # What it models, and the Linux mechanism each part stands for
+//! - **Cores** run one thread at a time. A core switching to a different thread pays
+//!   `ctx_switch` before the thread runs.
+//! - **Fair scheduling** (CFS): each thread accumulates virtual runtime while it runs; a core
+//!   picks the runnable thread with the least. A thread that slept gets its virtual runtime
+//!   raised to at least `min_vruntime - sched_latency / 2` on wake-up (sleeper credit), so an
+//!   I/O-bound thread waking on a core that a CPU-bound thread occupies usually **preempts**
+//!   it (wakeup preemption when the current thread leads by more than `wakeup_granularity`).
+//!   A thread that keeps running is preempted at a **timer tick** once it has had its slice
+//!   (`sched_latency / nr_running`, at least `min_granularity`) and another thread waits.
+//! - **Wake-up placement** (select_task_rq_fair, simplified): the previous core if it is idle;
+//!   else any idle allowed core (scanning from the previous one); else the waker's core if
+//!   allowed (wake-affine); else the previous core if allowed; else the first allowed core.
+//! - **Wake-up latency** depends on the target: onto an idle core (on a VM, a halted vCPU
+//!   must be kicked: the costliest), onto a busy core (an IPI), or onto the waker's own core
+//!   (just a run-queue insertion). These are the numbers that decide, on a 2-vCPU VM, whether
+//!   a chain of threads waking each other runs fast or slow.
+//! - **Idle pull** (newidle balance): a core going idle takes the waiting thread with the
+//!   least virtual runtime from another core's queue, if the thread's affinity allows.
+//! - **Affinity**: each thread has a set of allowed cores (`sched_setaffinity`).
+//!
+//! Left out, on purpose: periodic load balancing between busy cores, NUMA, SMT siblings,
+//! priorities/nice, real-time classes. CPU-bound work is one segment, cut only by a
+//! preemption or by the layer above ([`Machine::cut`]): never ticked through.
+
+mod cpu;
+
+pub use cpu::{CoreId, Machine, MachineCosts, MachineEvent, Notice, ThreadId, ThreadRunState};

@@ -1,0 +1,145 @@
+//! Clients: a connection and a thread with a blocking socket, as in the lesson.
+//!
+//! A **closed-loop** client sends a request, blocks in `recv` until the reply arrives,
+//! optionally thinks, and sends the next. An **open-loop** client sends at arrival times
+//! (Poisson or constant rate) whatever the replies, reading replies as they come. A client
+//! runs in the server's process (its thread competes for the server's GIL, as in the lesson)
+//! or in a process of its own. Each request's argument is the client's `n` or a seeded draw
+//! from its mix. Completions are counted when the client has read the reply, per whole
+//! second of virtual time; latency is from the request's creation (open loop: its arrival
+//! time) to that moment.
+
+use super::world::{cores, Effect, Request, ThreadRole, World};
+use crate::interp::Step;
+use crate::kernel::{EventQueue, SimDuration, SimTime};
+use crate::machine::ThreadId;
+use crate::scenario::{Arrivals, ClientMode, ServerKind};
+
+impl World {
+    pub(super) fn start_client(&mut self, c: u32, q: &mut EventQueue<super::Event>) {
+        let spec = self.scenario.clients[self.clients[c as usize].spec].clone();
+        let interp = if spec.in_process {
+            self.main_interp
+        } else {
+            self.new_interp()
+        };
+        let aff = cores(&self.scenario.affinity.clients);
+        let name = format!("client:{}", self.clients[c as usize].name);
+        let t = self.spawn(interp, &aff, ThreadRole::Client(c), name);
+        self.clients[c as usize].thread = Some(t);
+        if self.scenario.server.kind == ServerKind::ThreadPerConnection {
+            let aff = cores(&self.scenario.affinity.workers);
+            let name = format!("conn:{}", self.clients[c as usize].name);
+            let main = self.main_interp;
+            let s = self.spawn(main, &aff, ThreadRole::Connection(c), name);
+            self.conns[c as usize].server_thread = Some(s);
+            self.push(s, Step::Python(self.costs.thread_start), Effect::None);
+            self.wake(s, None, q);
+        }
+        if spec.mode == ClientMode::Open {
+            self.arrival(c, q);
+        }
+        self.wake(t, None, q);
+    }
+
+    /// An open-loop arrival: one more request is due; schedule the next arrival.
+    pub(super) fn arrival(&mut self, c: u32, q: &mut EventQueue<super::Event>) {
+        let now = q.now();
+        let spec = &self.scenario.clients[self.clients[c as usize].spec];
+        let rate = spec.rate.expect("validated: open clients have a rate");
+        let mean_ns = 1e9 / rate;
+        let cl = &mut self.clients[c as usize];
+        cl.due.push_back(now);
+        let gap = match spec.arrivals {
+            Arrivals::Poisson => cl.rng.exp_nanos(mean_ns).max(1),
+            Arrivals::Constant => (mean_ns.round() as u64).max(1),
+        };
+        let next = now + SimDuration(gap);
+        if next < self.horizon {
+            q.schedule_at(next, super::Event::Service(super::ServiceEvent::Arrival(c)));
+        }
+        if let Some(t) = cl.thread {
+            self.wake(t, None, q);
+        }
+    }
+
+    fn draw_n(&mut self, c: u32) -> u64 {
+        let spec = &self.scenario.clients[self.clients[c as usize].spec];
+        if let Some(n) = spec.n {
+            return n;
+        }
+        let mix = spec.mix.as_ref().expect("validated: n or mix");
+        let total: f64 = mix.iter().map(|m| m.weight).sum();
+        let mut x = self.clients[c as usize].rng.uniform() * total;
+        for m in mix {
+            if x < m.weight {
+                return m.n;
+            }
+            x -= m.weight;
+        }
+        mix.last().expect("non-empty").n
+    }
+
+    pub(super) fn plan_client(
+        &mut self,
+        t: ThreadId,
+        c: u32,
+        q: &mut EventQueue<super::Event>,
+    ) -> (Step, Effect) {
+        let costs = self.costs;
+        let now = q.now();
+        if !self.conns[c as usize].client_inbox.is_empty() {
+            let _ = self.conns[c as usize].client_inbox.pop_front();
+            self.push(t, Step::Release(costs.recv), Effect::Received(c));
+            return self.first(t);
+        }
+        let cl = &self.clients[c as usize];
+        let created = match cl.mode {
+            ClientMode::Closed if cl.outstanding == 0 && !cl.thinking => Some(now),
+            ClientMode::Open => cl.due.front().copied(),
+            ClientMode::Closed => None,
+        };
+        let Some(created) = created else {
+            return (Step::Block, Effect::None);
+        };
+        if cl.mode == ClientMode::Open {
+            self.clients[c as usize].due.pop_front();
+        }
+        let n = self.draw_n(c);
+        let cl = &mut self.clients[c as usize];
+        cl.outstanding += 1;
+        cl.issued += 1;
+        cl.in_flight.push_back(created);
+        let r = Request {
+            client: c,
+            n,
+            created,
+        };
+        self.push(t, Step::Python(costs.client_py), Effect::None);
+        self.push(t, Step::Release(costs.send), Effect::SendRequest(r));
+        self.first(t)
+    }
+
+    /// The client has read a reply: count it and, closed loop, start thinking.
+    pub(super) fn received(&mut self, c: u32, q: &mut EventQueue<super::Event>) {
+        let now: SimTime = q.now();
+        let think = self.scenario.clients[self.clients[c as usize].spec].think;
+        let cl = &mut self.clients[c as usize];
+        let created = cl.in_flight.pop_front().expect("a reply answers a request");
+        cl.outstanding -= 1;
+        cl.completed += 1;
+        let sec = (now.as_nanos() / 1_000_000_000) as usize;
+        if let Some(slot) = cl.per_second.get_mut(sec) {
+            *slot += 1;
+        }
+        let lat_us = (now.saturating_since(created).as_nanos() / 1_000).max(1);
+        cl.latency.saturating_record(lat_us);
+        if cl.mode == ClientMode::Closed && think > SimDuration::ZERO {
+            cl.thinking = true;
+            q.schedule_at(
+                now + think,
+                super::Event::Service(super::ServiceEvent::ThinkDone(c)),
+            );
+        }
+    }
+}

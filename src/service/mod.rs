@@ -1,0 +1,28 @@
+//! The service: the lesson's asyncio prime server, its executors and its clients, as threads
+//! that take steps on the [`crate::interp::Runtime`].
+//!
+//! One file per concept: [`event_loop`](self) (the asyncio loop: selector wait, ready events,
+//! self-pipe wake-ups), the pools (`thread_pool.rs`, also the interpreter pool;
+//! `process_pool.rs` with its feeder and manager threads and worker processes),
+//! `thread_per_connection.rs` (the lesson's earlier server shape) and `client.rs` (closed and
+//! open loop). Each thread keeps a short queue of `(step, effect)` pairs; an effect (a
+//! request reaching the server's socket, a future completing, a reply arriving) applies when
+//! its step ends, and may wake other threads.
+//!
+//! A request's life with a thread pool: the client's `send` puts it in the connection's
+//! server-side buffer and wakes the loop from `epoll_wait`; the loop reads it, parses it and
+//! submits `find_nth_prime(n)` to the pool, waking an idle worker; the worker computes, sets
+//! the future's result and writes the loop's self-pipe (`call_soon_threadsafe`), waking the
+//! loop again; the loop runs the callbacks, resumes the handler and sends the reply, waking
+//! the client. Four GIL hand-offs when every thread is in one process.
+
+mod client;
+mod costs;
+mod event_loop;
+mod process_pool;
+mod thread_per_connection;
+mod thread_pool;
+mod world;
+
+pub use costs::ServiceCosts;
+pub use world::{Event, ServiceEvent, ThreadRole, World};

@@ -1,0 +1,120 @@
+//! `ProcessPoolExecutor`: worker processes, each with its own interpreter and GIL, fed
+//! through pipes by two helper threads of the server process.
+//!
+//! `submit` puts a work item in a dict and writes the **manager thread**'s wake-up pipe. The
+//! manager moves items to the **call queue** (at most `max_workers + 1` items) by handing
+//! them to the call queue's **feeder thread**, which pickles each and writes it to the
+//! workers' pipe; an idle worker process reads it, computes, pickles the result and writes
+//! the result pipe; the manager reads it, sets the future's result, and the done-callback
+//! writes the event loop's self-pipe. Worker processes (default: one per core) are forked
+//! at the first submit.
+
+use super::world::{cores, Effect, Request, ThreadRole, World};
+use crate::interp::Step;
+use crate::kernel::EventQueue;
+use crate::machine::ThreadId;
+
+impl World {
+    /// Creates the manager and feeder threads and the worker processes (blocked).
+    pub(super) fn start_process_pool_threads(&mut self, _q: &mut EventQueue<super::Event>) {
+        let helpers = cores(
+            self.scenario
+                .affinity
+                .helpers
+                .as_deref()
+                .unwrap_or(&self.scenario.affinity.event_loop),
+        );
+        let main = self.main_interp;
+        let m = self.spawn(main, &helpers, ThreadRole::Manager, "manager".into());
+        let f = self.spawn(main, &helpers, ThreadRole::Feeder, "feeder".into());
+        self.pool.manager = Some(m);
+        self.pool.feeder = Some(f);
+        let aff = cores(&self.scenario.affinity.workers);
+        for i in 0..self.scenario.workers() as u32 {
+            let interp = self.new_interp();
+            let w = self.spawn(
+                interp,
+                &aff,
+                ThreadRole::ProcessWorker(i),
+                format!("process-{i}"),
+            );
+            self.pool.workers.push(w);
+            self.pool.idle.push_back(w);
+        }
+    }
+
+    pub(super) fn submit_to_process_pool(
+        &mut self,
+        t: ThreadId,
+        r: Request,
+        q: &mut EventQueue<super::Event>,
+    ) {
+        self.pool.pending.push_back(r);
+        if let Some(m) = self.pool.manager {
+            self.wake(m, Some(t), q);
+        }
+    }
+
+    pub(super) fn plan_manager(&mut self, t: ThreadId) -> (Step, Effect) {
+        let c = self.costs;
+        if !self.pool.manager_polled {
+            // Back from `connection.wait` on the result pipe and the wake-up pipe.
+            self.pool.manager_polled = true;
+            self.push(t, Step::Release(c.poll), Effect::None);
+            self.push(t, Step::Python(c.manager_py), Effect::None);
+            return self.first(t);
+        }
+        if let Some(r) = self.pool.results.pop_front() {
+            self.push(t, Step::Release(c.pipe_read), Effect::None);
+            self.push(
+                t,
+                Step::Python(c.pickle_py + c.manager_result_py),
+                Effect::None,
+            );
+            self.push(t, Step::Release(c.pipe_write), Effect::Complete(r));
+            return self.first(t);
+        }
+        let room = self.scenario.workers() + 1;
+        if !self.pool.pending.is_empty() && self.pool.in_call_queue < room {
+            let r = self.pool.pending.pop_front().expect("checked");
+            self.pool.in_call_queue += 1;
+            return (Step::Python(c.feeder_py), Effect::CallItem(r));
+        }
+        self.pool.manager_polled = false;
+        (Step::Block, Effect::None)
+    }
+
+    pub(super) fn plan_feeder(&mut self) -> (Step, Effect) {
+        let c = self.costs;
+        let Some(r) = self.pool.feed_buffer.pop_front() else {
+            return (Step::Block, Effect::None);
+        };
+        let f = self.pool.feeder.expect("feeder exists");
+        self.push(f, Step::Python(c.pickle_py + c.feeder_py), Effect::None);
+        self.push(f, Step::Release(c.pipe_write), Effect::ToWorkers(r));
+        self.first(f)
+    }
+
+    pub(super) fn plan_process_worker_t(&mut self, t: ThreadId) -> (Step, Effect) {
+        let c = self.costs;
+        let Some(r) = self.pool.call_pipe.pop_front() else {
+            if !self.pool.idle.contains(&t) {
+                self.pool.idle.push_back(t);
+            }
+            return (Step::Block, Effect::None);
+        };
+        self.pool.idle.retain(|&x| x != t);
+        self.pool.in_call_queue -= 1;
+        let d = self.compute(r.n);
+        self.push(t, Step::Release(c.pipe_read), Effect::None);
+        self.push(
+            t,
+            Step::Python(c.pickle_py + c.process_worker_py),
+            Effect::None,
+        );
+        self.push(t, Step::Python(d), Effect::None);
+        self.push(t, Step::Python(c.pickle_py), Effect::None);
+        self.push(t, Step::Release(c.pipe_write), Effect::ResultReady(r));
+        self.first(t)
+    }
+}

@@ -1,0 +1,21 @@
+//! The thread-per-connection server (the lesson's earlier multithreaded server): one
+//! server thread per client connection, blocking in `recv`, computing in place, sending
+//! the reply.
+
+use super::world::{Effect, World};
+use crate::interp::Step;
+use crate::machine::ThreadId;
+
+impl World {
+    pub(super) fn plan_connection(&mut self, t: ThreadId, c: u32) -> (Step, Effect) {
+        let costs = self.costs;
+        let Some(r) = self.conns[c as usize].server_inbox.pop_front() else {
+            return (Step::Block, Effect::None);
+        };
+        let d = self.compute(r.n);
+        self.push(t, Step::Release(costs.recv), Effect::None);
+        self.push(t, Step::Python(costs.conn_thread_py + d), Effect::None);
+        self.push(t, Step::Release(costs.send), Effect::SendReply(r));
+        self.first(t)
+    }
+}

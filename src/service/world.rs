@@ -1,0 +1,495 @@
+//! The world: machine, runtime and service state, and the dispatch of events and effects.
+
+use super::costs::ServiceCosts;
+use crate::cost::CostModel;
+use crate::interp::{GilKind, InterpEvent, InterpId, PyNotice, Runtime, Step};
+use crate::kernel::{EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey};
+use crate::machine::{CoreId, MachineEvent, ThreadId};
+use crate::scenario::{ClientMode, ExecutorKind, Scenario, ServerKind};
+use hdrhistogram::Histogram;
+use std::collections::VecDeque;
+
+/// Every event of a service simulation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The scheduler's.
+    Machine(MachineEvent),
+    /// The GIL protocol's.
+    Interp(InterpEvent),
+    /// The workload's.
+    Service(ServiceEvent),
+}
+
+/// Events of the service layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceEvent {
+    /// A client connects and starts.
+    ClientStart(u32),
+    /// An open-loop client's next request is due.
+    Arrival(u32),
+    /// A closed-loop client's think time is over.
+    ThinkDone(u32),
+}
+
+impl From<MachineEvent> for Event {
+    fn from(e: MachineEvent) -> Self {
+        Event::Machine(e)
+    }
+}
+impl From<InterpEvent> for Event {
+    fn from(e: InterpEvent) -> Self {
+        Event::Interp(e)
+    }
+}
+
+impl TraceKey for Event {
+    fn trace_key(&self) -> u64 {
+        match self {
+            Event::Machine(e) => e.trace_key(),
+            Event::Interp(e) => e.trace_key(),
+            Event::Service(ServiceEvent::ClientStart(c)) => 32 | (*c as u64) << 8,
+            Event::Service(ServiceEvent::Arrival(c)) => 33 | (*c as u64) << 8,
+            Event::Service(ServiceEvent::ThinkDone(c)) => 34 | (*c as u64) << 8,
+        }
+    }
+}
+
+/// What a thread is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "role", content = "index")]
+pub enum ThreadRole {
+    /// The asyncio event loop.
+    EventLoop,
+    /// A client's thread.
+    Client(u32),
+    /// A thread-pool (or interpreter-pool) worker.
+    PoolWorker(u32),
+    /// The process pool's executor manager thread.
+    Manager,
+    /// The process pool's call-queue feeder thread.
+    Feeder,
+    /// A process-pool worker process (its main thread).
+    ProcessWorker(u32),
+    /// A thread-per-connection server thread, for a client.
+    Connection(u32),
+}
+
+/// A request in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Request {
+    pub client: u32,
+    pub n: u64,
+    pub created: SimTime,
+}
+
+/// What happens when a step ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Effect {
+    None,
+    /// The client's send lands in the server-side socket buffer.
+    SendRequest(Request),
+    /// The server's send lands in the client-side socket buffer.
+    SendReply(Request),
+    /// The handler of this connection is ready to read again.
+    HandlerIdle(u32),
+    /// `run_in_executor`: the request goes to the pool.
+    Submit(Request),
+    /// The future is done and `call_soon_threadsafe` wrote the self-pipe.
+    Complete(Request),
+    /// The client has read a reply.
+    Received(u32),
+    /// Process pool: the manager put a call item on the call queue (feeder's buffer).
+    CallItem(Request),
+    /// Process pool: the feeder wrote a call to the workers' pipe.
+    ToWorkers(Request),
+    /// Process pool: a worker wrote a result to the result pipe.
+    ResultReady(Request),
+    /// The thread moves to another interpreter (interpreter pool).
+    SetInterp(InterpId),
+}
+
+pub(super) struct Slot {
+    pub role: ThreadRole,
+    pub name: String,
+    pub todo: VecDeque<(Step, Effect)>,
+    pub current: Effect,
+}
+
+/// One client connection.
+pub(super) struct Conn {
+    pub server_inbox: VecDeque<Request>,
+    pub client_inbox: VecDeque<Request>,
+    pub handler_busy: bool,
+    pub server_thread: Option<ThreadId>,
+}
+
+/// One client's state and statistics.
+pub(super) struct Client {
+    pub spec: usize,
+    pub name: String,
+    pub mode: ClientMode,
+    pub thread: Option<ThreadId>,
+    pub outstanding: u64,
+    pub due: VecDeque<SimTime>,
+    pub thinking: bool,
+    pub rng: SimRng,
+    pub issued: u64,
+    pub completed: u64,
+    pub per_second: Vec<u64>,
+    pub latency: Histogram<u64>,
+    pub in_flight: VecDeque<SimTime>,
+}
+
+/// Pool state shared by the executors.
+#[derive(Default)]
+pub(super) struct Pool {
+    pub queue: VecDeque<Request>,
+    pub idle: VecDeque<ThreadId>,
+    pub workers: Vec<ThreadId>,
+    pub sub_interps: Vec<InterpId>,
+    // Process pool.
+    pub started: bool,
+    pub pending: VecDeque<Request>,
+    pub in_call_queue: usize,
+    pub feed_buffer: VecDeque<Request>,
+    pub call_pipe: VecDeque<Request>,
+    pub results: VecDeque<Request>,
+    pub manager: Option<ThreadId>,
+    pub feeder: Option<ThreadId>,
+    pub manager_polled: bool,
+}
+
+/// The whole simulated system: the [`Model`] that a scenario runs.
+pub struct World {
+    /// The Python runtime (and machine) underneath.
+    pub rt: Runtime,
+    pub(super) costs: ServiceCosts,
+    pub(super) cost_model: CostModel,
+    pub(super) scenario: Scenario,
+    pub(super) main_interp: InterpId,
+    pub(super) slots: Vec<Slot>,
+    pub(super) conns: Vec<Conn>,
+    pub(super) clients: Vec<Client>,
+    pub(super) loop_thread: Option<ThreadId>,
+    pub(super) loop_polled: bool,
+    pub(super) completions: VecDeque<Request>,
+    pub(super) pool: Pool,
+    notices: Vec<PyNotice>,
+    pub(super) horizon: SimTime,
+}
+
+impl World {
+    /// Builds the world for a scenario; `q` receives the initial events.
+    pub fn new(
+        scenario: &Scenario,
+        rt: Runtime,
+        costs: ServiceCosts,
+        cost_model: CostModel,
+        q: &mut EventQueue<Event>,
+    ) -> World {
+        let mut rt = rt;
+        let main_interp = rt.new_interpreter(scenario.python.gil, scenario.python.switch_interval);
+        let streams = RngStreams::new(scenario.seed);
+        let mut world = World {
+            rt,
+            costs,
+            cost_model,
+            scenario: scenario.clone(),
+            main_interp,
+            slots: Vec::new(),
+            conns: Vec::new(),
+            clients: Vec::new(),
+            loop_thread: None,
+            loop_polled: false,
+            completions: VecDeque::new(),
+            pool: Pool::default(),
+            notices: Vec::new(),
+            horizon: SimTime::ZERO + scenario.duration,
+        };
+        let seconds = scenario.duration.as_nanos().div_ceil(1_000_000_000) as usize;
+        for (i, spec) in scenario.clients.iter().enumerate() {
+            for k in 0..spec.count {
+                let name = if spec.count == 1 {
+                    spec.name.clone()
+                } else {
+                    format!("{}-{k}", spec.name)
+                };
+                let id = world.clients.len() as u32;
+                world.clients.push(Client {
+                    spec: i,
+                    rng: streams.stream(&format!("client/{name}")),
+                    name,
+                    mode: spec.mode,
+                    thread: None,
+                    outstanding: 0,
+                    due: VecDeque::new(),
+                    thinking: false,
+                    issued: 0,
+                    completed: 0,
+                    per_second: vec![0; seconds],
+                    latency: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                        .expect("valid histogram bounds"),
+                    in_flight: VecDeque::new(),
+                });
+                world.conns.push(Conn {
+                    server_inbox: VecDeque::new(),
+                    client_inbox: VecDeque::new(),
+                    handler_busy: false,
+                    server_thread: None,
+                });
+                q.schedule_at(
+                    SimTime::ZERO + spec.start,
+                    Event::Service(ServiceEvent::ClientStart(id)),
+                );
+            }
+        }
+        if scenario.server.kind == ServerKind::Asyncio {
+            let aff = cores(&scenario.affinity.event_loop);
+            let t = world.spawn(
+                main_interp,
+                &aff,
+                ThreadRole::EventLoop,
+                "event-loop".into(),
+            );
+            world.loop_thread = Some(t);
+            world.rt.wake(t, None, q);
+            if scenario.server.executor == ExecutorKind::Process {
+                world.start_process_pool_threads(q);
+            }
+        }
+        world.pump(q);
+        world
+    }
+
+    pub(super) fn spawn(
+        &mut self,
+        interp: InterpId,
+        affinity: &[CoreId],
+        role: ThreadRole,
+        name: String,
+    ) -> ThreadId {
+        let t = self.rt.spawn(interp, affinity);
+        debug_assert_eq!(t.0 as usize, self.slots.len());
+        self.slots.push(Slot {
+            role,
+            name,
+            todo: VecDeque::new(),
+            current: Effect::None,
+        });
+        t
+    }
+
+    /// A new interpreter of the scenario's kind (a process, or a sub-interpreter).
+    pub(super) fn new_interp(&mut self) -> InterpId {
+        let kind: GilKind = self.scenario.python.gil;
+        self.rt
+            .new_interpreter(kind, self.scenario.python.switch_interval)
+    }
+
+    /// CPU time of `find_nth_prime(n)` under the scenario's cost model.
+    pub(super) fn compute(&mut self, n: u64) -> SimDuration {
+        self.cost_model
+            .duration(n)
+            .expect("scenario validation bounds n")
+    }
+
+    /// The thread's role.
+    pub fn role(&self, t: ThreadId) -> ThreadRole {
+        self.slots[t.0 as usize].role
+    }
+
+    /// The thread's name.
+    pub fn thread_name(&self, t: ThreadId) -> &str {
+        &self.slots[t.0 as usize].name
+    }
+
+    /// Number of threads.
+    pub fn thread_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// The server process's interpreter.
+    pub fn main_interp(&self) -> InterpId {
+        self.main_interp
+    }
+
+    pub(super) fn wake(&mut self, t: ThreadId, waker: Option<ThreadId>, q: &mut EventQueue<Event>) {
+        self.rt.wake(t, waker, q);
+    }
+
+    /// Handles the runtime's notices until none is left: the heart of the dispatch.
+    fn pump(&mut self, q: &mut EventQueue<Event>) {
+        loop {
+            let mut batch = std::mem::take(&mut self.notices);
+            self.rt.drain_notices(&mut batch);
+            if batch.is_empty() {
+                self.notices = batch;
+                return;
+            }
+            for PyNotice::StepDone(t) in batch.drain(..) {
+                let effect = std::mem::replace(&mut self.slots[t.0 as usize].current, Effect::None);
+                self.apply(t, effect, q);
+                let (step, eff) = match self.slots[t.0 as usize].todo.pop_front() {
+                    Some(x) => x,
+                    None => self.plan(t, q),
+                };
+                self.slots[t.0 as usize].current = eff;
+                self.rt.start(t, step, q);
+            }
+            self.notices = batch;
+        }
+    }
+
+    /// The thread's next steps, by role.
+    fn plan(&mut self, t: ThreadId, q: &mut EventQueue<Event>) -> (Step, Effect) {
+        match self.slots[t.0 as usize].role {
+            ThreadRole::EventLoop => self.plan_loop(t),
+            ThreadRole::Client(c) => self.plan_client(t, c, q),
+            ThreadRole::PoolWorker(w) => self.plan_pool_worker(t, w),
+            ThreadRole::Manager => self.plan_manager(t),
+            ThreadRole::Feeder => self.plan_feeder(),
+            ThreadRole::ProcessWorker(_) => self.plan_process_worker_t(t),
+            ThreadRole::Connection(c) => self.plan_connection(t, c),
+        }
+    }
+
+    pub(super) fn push(&mut self, t: ThreadId, step: Step, effect: Effect) {
+        self.slots[t.0 as usize].todo.push_back((step, effect));
+    }
+
+    /// Pops the first planned step of a thread (after a plan filled its queue).
+    pub(super) fn first(&mut self, t: ThreadId) -> (Step, Effect) {
+        self.slots[t.0 as usize]
+            .todo
+            .pop_front()
+            .expect("a plan pushes at least one step")
+    }
+
+    fn apply(&mut self, t: ThreadId, effect: Effect, q: &mut EventQueue<Event>) {
+        match effect {
+            Effect::None => {}
+            Effect::SendRequest(r) => {
+                let c = r.client as usize;
+                self.conns[c].server_inbox.push_back(r);
+                match self.scenario.server.kind {
+                    ServerKind::Asyncio => {
+                        if let Some(l) = self.loop_thread {
+                            self.wake(l, Some(t), q);
+                        }
+                    }
+                    ServerKind::ThreadPerConnection => {
+                        if let Some(s) = self.conns[c].server_thread {
+                            self.wake(s, Some(t), q);
+                        }
+                    }
+                }
+            }
+            Effect::SendReply(r) => {
+                let c = r.client as usize;
+                self.conns[c].client_inbox.push_back(r);
+                if let Some(ct) = self.clients[c].thread {
+                    self.wake(ct, Some(t), q);
+                }
+            }
+            Effect::HandlerIdle(c) => {
+                self.conns[c as usize].handler_busy = false;
+            }
+            Effect::Submit(r) => self.submit(t, r, q),
+            Effect::Complete(r) => {
+                self.completions.push_back(r);
+                if let Some(l) = self.loop_thread {
+                    self.wake(l, Some(t), q);
+                }
+            }
+            Effect::Received(c) => self.received(c, q),
+            Effect::CallItem(r) => {
+                self.pool.feed_buffer.push_back(r);
+                if let Some(f) = self.pool.feeder {
+                    self.wake(f, Some(t), q);
+                }
+            }
+            Effect::ToWorkers(r) => {
+                self.pool.call_pipe.push_back(r);
+                if let Some(w) = self.pool.idle.pop_front() {
+                    self.wake(w, Some(t), q);
+                }
+            }
+            Effect::ResultReady(r) => {
+                self.pool.results.push_back(r);
+                if let Some(m) = self.pool.manager {
+                    self.wake(m, Some(t), q);
+                }
+            }
+            Effect::SetInterp(i) => self.rt.set_interp(t, i),
+        }
+    }
+
+    fn submit(&mut self, t: ThreadId, r: Request, q: &mut EventQueue<Event>) {
+        match self.scenario.server.executor {
+            ExecutorKind::Thread | ExecutorKind::Interpreter => self.submit_to_pool(t, r, q),
+            ExecutorKind::Process => self.submit_to_process_pool(t, r, q),
+            ExecutorKind::Inline => unreachable!("inline work is never submitted"),
+        }
+    }
+
+    fn on_service_event(&mut self, ev: ServiceEvent, q: &mut EventQueue<Event>) {
+        match ev {
+            ServiceEvent::ClientStart(c) => self.start_client(c, q),
+            ServiceEvent::Arrival(c) => self.arrival(c, q),
+            ServiceEvent::ThinkDone(c) => {
+                let cl = &mut self.clients[c as usize];
+                cl.thinking = false;
+                if let Some(t) = cl.thread {
+                    self.wake(t, None, q);
+                }
+            }
+        }
+    }
+
+    /// The simulated end of the run.
+    pub fn horizon(&self) -> SimTime {
+        self.horizon
+    }
+}
+
+/// Core ids from a scenario's list.
+pub(super) fn cores(list: &[u16]) -> Vec<CoreId> {
+    list.iter().map(|&c| CoreId(c)).collect()
+}
+
+impl Model for World {
+    type Event = Event;
+    fn handle(&mut self, ev: Event, q: &mut EventQueue<Event>) {
+        match ev {
+            Event::Machine(e) => self.rt.handle_machine(e, q),
+            Event::Interp(e) => self.rt.handle(e, q),
+            Event::Service(e) => self.on_service_event(e, q),
+        }
+        self.pump(q);
+    }
+}
+
+impl World {
+    /// Per client: name, scenario entry index, issued, completed, per-second counts,
+    /// latency histogram (µs).
+    #[allow(clippy::type_complexity)]
+    pub fn client_reports(
+        &self,
+    ) -> impl Iterator<Item = (&str, usize, u64, u64, &[u64], &Histogram<u64>)> {
+        self.clients.iter().map(|c| {
+            (
+                c.name.as_str(),
+                c.spec,
+                c.issued,
+                c.completed,
+                c.per_second.as_slice(),
+                &c.latency,
+            )
+        })
+    }
+}
