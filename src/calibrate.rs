@@ -756,6 +756,10 @@ pub struct CalibrationRun {
     pub warnings: Vec<String>,
 }
 
+/// A median spread between samples above this makes [`calibrate`] warn that the machine is
+/// noisy (undisturbed runs here show 1 to 5%).
+const NOISY_SPREAD: f64 = 0.10;
+
 /// Rounds to `digits` significant digits (so that the file holds `64.123`, not
 /// `64.12298765432101`).
 pub fn round_sig(x: f64, digits: usize) -> f64 {
@@ -804,6 +808,18 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<CalibrationRun, CalibrateErr
         .map(|(c, m)| FitPoint::new(c, m.median()))
         .collect();
     let fit = fit_weighted(&fit_points)?;
+    let mut warnings = measured.warnings;
+    let spreads: Vec<f64> = measured.points.iter().map(Measurement::spread).collect();
+    let typical_spread = median(&spreads);
+    if typical_spread > NOISY_SPREAD {
+        let w = format!(
+            "the timings are noisy (median spread {:.0}% between samples of the same n): the \
+             machine (or its host) may be busy; check `uptime` and re-run",
+            100.0 * typical_spread
+        );
+        eprintln!("warning: {w}");
+        warnings.push(w);
+    }
     let points: Vec<RunPoint> = counts
         .iter()
         .zip(measured.points)
@@ -850,7 +866,7 @@ pub fn calibrate(opts: &CalibrateOptions) -> Result<CalibrationRun, CalibrateErr
         core,
         fit,
         points,
-        warnings: measured.warnings,
+        warnings,
     })
 }
 

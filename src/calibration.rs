@@ -388,7 +388,11 @@ impl fmt::Display for CostReport<'_> {
         let o = &self.ops;
         writeln!(f, "n           {}", o.n)?;
         writeln!(f, "p_n         {}", o.prime)?;
-        writeln!(f, "tests       {} ({:.3e})", o.tests, o.tests as f64)?;
+        if o.tests >= 1_000_000 {
+            writeln!(f, "tests       {} ({:.3e})", o.tests, o.tests as f64)?;
+        } else {
+            writeln!(f, "tests       {}", o.tests)?;
+        }
         writeln!(f, "candidates  {}", o.candidates)?;
         let m = &self.calibration.meta;
         let measured = match (&m.date, &m.host) {
@@ -402,7 +406,7 @@ impl fmt::Display for CostReport<'_> {
             let ns = c.nanos(o);
             writeln!(
                 f,
-                "{:<11} {:>10}  ({:.6} s = {} ns + {} ns x candidates + {} ns x tests)",
+                "{:<11} {:>10}  ({:.9} s = {} ns + {} ns x candidates + {} ns x tests)",
                 b.name(),
                 human_duration(ns),
                 ns * 1e-9,

@@ -7,11 +7,13 @@
 
 pub mod calibrate;
 pub mod calibration;
+pub mod check;
 pub mod chrome_trace;
 pub mod cost;
 pub mod interp;
 pub mod kernel;
 pub mod lesson;
+pub mod plot;
 pub mod machine;
 pub mod prime;
 pub mod report;
@@ -19,3 +21,4 @@ pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod service;
+pub mod sweep;

@@ -43,6 +43,17 @@ enum Command {
     Run(RunArgs),
     /// Simulate the lesson's scenarios and print them side by side.
     Lesson(LessonArgs),
+    /// Run a sweep: a base scenario and a grid of values for any keys, in parallel; one CSV
+    /// row per point.
+    ///
+    /// The sweep file is a scenario file plus a [sweep] table: reps (replications, 95% CI
+    /// columns when > 1), sample and sample_seed (a seeded random subset of the grid), base (a
+    /// scenario file, instead of inline keys), and [sweep.grid] with dotted keys such as
+    /// "python.switch_interval" = ["5ms", "1ms"], "server.workers" = [1, 2, 4],
+    /// "clients[1].n" = [1000, 100000], "affinity.workers" = [[1], [0]].
+    Sweep(SweepArgs),
+    /// Join sweep shard CSVs (from --shard runs) into the file a single run would give.
+    Merge(MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,6 +72,38 @@ struct RunArgs {
     /// Calibration file (default: the embedded one for this machine kind).
     #[arg(long)]
     calibration: Option<PathBuf>,
+    /// Check the model's invariants after every event; stop and fail at the first violation
+    /// (replays a failing property-test case).
+    #[arg(long)]
+    check: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct SweepArgs {
+    /// The sweep file (TOML).
+    file: PathBuf,
+    /// Where to write the CSV (default: standard output).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Run only the points whose index is I modulo N (e.g. 0/4).
+    #[arg(long)]
+    shard: Option<execsim::sweep::Shard>,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Calibration file (default: the embedded one).
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct MergeArgs {
+    /// Shard CSV files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Where to write the merged CSV (default: standard output).
+    #[arg(long, short)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -146,6 +189,8 @@ fn run(command: Command) -> Result<()> {
         Command::Cost(args) => cmd_cost(args),
         Command::Run(args) => cmd_run(args),
         Command::Lesson(args) => cmd_lesson(args),
+        Command::Sweep(args) => cmd_sweep(args),
+        Command::Merge(args) => cmd_merge(args),
     }
 }
 
@@ -253,9 +298,13 @@ fn cmd_run(args: RunArgs) -> Result<()> {
     let cal = load_calibration(args.calibration.as_ref())?;
     let opts = SimOptions {
         trace: args.trace.is_some(),
-        max_events: None,
+        check: args.check,
+        ..SimOptions::default()
     };
     let out = simulate(&scenario, &cal, &opts);
+    if let Some(v) = &out.violation {
+        eprintln!("invariant violated: {v}");
+    }
     if let Some(path) = &args.trace {
         let end = execsim::kernel::SimTime::ZERO + scenario.duration;
         let json = execsim::chrome_trace::chrome_trace(&out.trace, &out.thread_names, end);
@@ -269,6 +318,9 @@ fn cmd_run(args: RunArgs) -> Result<()> {
         if let Some(path) = &args.trace {
             println!("trace written to {}", path.display());
         }
+    }
+    if let Some(v) = out.violation {
+        anyhow::bail!("invariant violated (the run stopped there): {v}");
     }
     Ok(())
 }
@@ -299,5 +351,63 @@ fn cmd_lesson(args: LessonArgs) -> Result<()> {
         runs.len(),
         wall.as_secs_f64()
     );
+    Ok(())
+}
+
+fn cmd_sweep(args: SweepArgs) -> Result<()> {
+    use std::io::IsTerminal;
+    let sweep = execsim::sweep::Sweep::from_file(&args.file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let cal = load_calibration(args.calibration.as_ref())?;
+    let total = sweep
+        .indices()
+        .into_iter()
+        .filter(|i| args.shard.is_none_or(|s| i % s.count == s.index))
+        .count();
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(total as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} points  {elapsed} (eta {eta})")
+                .expect("valid template"),
+        );
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("starting the worker threads")?;
+    let start = std::time::Instant::now();
+    let results = pool.install(|| execsim::sweep::run(&sweep, &cal, args.shard, &|| bar.inc(1)))?;
+    bar.finish_and_clear();
+    let csv = execsim::sweep::to_csv(&sweep, &results);
+    match &args.out {
+        Some(p) => {
+            std::fs::write(p, &csv).with_context(|| format!("writing {}", p.display()))?;
+            eprintln!(
+                "{} points x {} reps in {:.2} s -> {}",
+                results.len(),
+                sweep.reps,
+                start.elapsed().as_secs_f64(),
+                p.display()
+            );
+        }
+        None => print!("{csv}"),
+    }
+    Ok(())
+}
+
+fn cmd_merge(args: MergeArgs) -> Result<()> {
+    let texts = args
+        .files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let merged = execsim::sweep::merge(&texts).map_err(|e| anyhow::anyhow!(e))?;
+    match &args.out {
+        Some(p) => std::fs::write(p, merged).with_context(|| format!("writing {}", p.display()))?,
+        None => print!("{merged}"),
+    }
     Ok(())
 }

@@ -39,6 +39,11 @@ pub struct ClientResult {
     pub per_second: Vec<u64>,
     /// Latency percentiles of the completed requests.
     pub latency_us: LatencyUs,
+    /// The latency distribution of the completed requests, as HdrHistogram's percentile
+    /// output: `(percentile, value_us)` pairs with the percentile in 0..=100, rising, ending at
+    /// 100 (the largest value). Empty when nothing completed or the source has no histogram.
+    #[serde(default)]
+    pub latency_distribution: Vec<(f64, u64)>,
 }
 
 impl ClientResult {

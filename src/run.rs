@@ -1,9 +1,27 @@
 //! Running a scenario in simulation: build the layers, run to the horizon, collect results.
+//!
+//! # The determinism contract
+//!
+//! Two runs give the same [`RunResult`] and the same trace hash, bit for bit, when these are
+//! equal:
+//! - the **scenario**, including its `seed` (every random draw comes from a ChaCha8 stream
+//!   named by a stable string and derived from the seed) and any cost overrides;
+//! - the **calibration** (the embedded `calibration/default.toml`, or the file given);
+//! - the **crate version** (the model's code: any change to the scheduler, the GIL protocol
+//!   or the service may change results; the trace hash says whether it did).
+//!
+//! Nothing else matters: not the machine, the operating system, the number of threads a
+//! sweep uses or the order in which it runs scenarios, the wall clock, [`SimOptions::trace`]
+//! or [`SimOptions::check`] (checking only reads the state). Time is integer nanoseconds,
+//! simultaneous events run in the order they were scheduled, and nothing iterates a hash map.
+//! [`SimOptions::max_events`] is part of the contract when it stops a run (the result says
+//! `truncated`). `tests/properties.rs` checks the contract on generated scenarios.
 
 use crate::calibration::Calibration;
+use crate::check::{CheckConfig, CheckStats, Checker, Violation};
 use crate::cost::CostModel;
 use crate::interp::{Runtime, TraceRecord};
-use crate::kernel::{EventQueue, Simulation, StopReason};
+use crate::kernel::{EventQueue, SimTime, Simulation, StopReason};
 use crate::machine::{CoreId, Machine, ThreadId};
 use crate::results::{ClientResult, GilResult, LatencyUs, RunResult, ThreadResult};
 use crate::scenario::Scenario;
@@ -16,6 +34,11 @@ pub struct SimOptions {
     pub trace: bool,
     /// Stop after this many events (a guard for huge scenarios); None: no limit.
     pub max_events: Option<u64>,
+    /// Check the model's invariants after every event ([`crate::check`]); the run stops at
+    /// the first violation, reported in [`SimOutput::violation`]. Slower; results unchanged.
+    pub check: bool,
+    /// Which invariants to enforce when checking (None: all, with default bounds).
+    pub check_config: Option<CheckConfig>,
 }
 
 /// A finished simulation: the results and, when asked, the activity trace.
@@ -28,6 +51,10 @@ pub struct SimOutput {
     pub thread_names: Vec<String>,
     /// True if the event limit stopped the run early.
     pub truncated: bool,
+    /// The first broken invariant, if checking was on and one broke (the run stopped there).
+    pub violation: Option<Violation>,
+    /// What the invariant checker measured (None unless [`SimOptions::check`]).
+    pub check_stats: Option<CheckStats>,
 }
 
 /// Simulates a (validated) scenario with a calibration.
@@ -61,14 +88,75 @@ pub fn simulate(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Si
     }
     let cost_model = CostModel::new(cal.core(scenario.python.runtime));
     let mut queue = EventQueue::with_capacity(256);
-    let world = World::new(scenario, rt, service_costs, cost_model, &mut queue);
+    queue.discard_after(SimTime::ZERO + scenario.duration);
+    let mut world = World::new(scenario, rt, service_costs, cost_model, &mut queue);
+    if opts.check {
+        world.enable_checks();
+    }
     let horizon = world.horizon();
     let mut sim = Simulation {
         model: world,
         queue,
     };
-    let stop = sim.run_until_limited(horizon, opts.max_events.unwrap_or(u64::MAX));
-    collect(sim, stop == StopReason::EventLimit)
+    let max_events = opts.max_events.unwrap_or(u64::MAX);
+    if !opts.check {
+        let stop = sim.run_until_limited(horizon, max_events);
+        return collect(sim, stop == StopReason::EventLimit);
+    }
+    let mut checker = Checker::new(opts.check_config.clone().unwrap_or_default());
+    let (truncated, violation) = run_checked(&mut sim, &mut checker, horizon, max_events);
+    let mut out = collect(sim, truncated);
+    out.violation = violation;
+    out.check_stats = Some(checker.stats().clone());
+    out
+}
+
+/// [`Simulation::run_until_limited`] with the invariants checked after every event (and
+/// once before the first). Returns (stopped by the event limit, the first violation).
+fn run_checked(
+    sim: &mut Simulation<World>,
+    checker: &mut Checker,
+    horizon: SimTime,
+    max_events: u64,
+) -> (bool, Option<Violation>) {
+    let now = sim.queue.now();
+    if let Err(v) = checker.observe(&sim.model, now, sim.queue.peek_time()) {
+        return (false, Some(v));
+    }
+    let mut budget = max_events;
+    loop {
+        if budget == 0 {
+            return (true, None);
+        }
+        match sim.queue.pop_until(horizon) {
+            Some((now, ev)) => {
+                crate::kernel::Model::handle(&mut sim.model, ev, &mut sim.queue);
+                budget -= 1;
+                if let Err(v) = checker.observe(&sim.model, now, sim.queue.peek_time()) {
+                    return (false, Some(v));
+                }
+            }
+            None => {
+                // Judge the last stretch, from the last event to the horizon, too.
+                sim.queue.advance_to(horizon);
+                let v = checker
+                    .observe(&sim.model, horizon, sim.queue.peek_time())
+                    .err();
+                return (false, v);
+            }
+        }
+    }
+}
+
+/// HdrHistogram's percentile distribution (5 ticks per half distance, as its Java
+/// `outputPercentileDistribution`): `(percentile, highest value at it)` pairs.
+fn latency_distribution(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    h.iter_quantiles(5)
+        .map(|v| (v.quantile_iterated_to() * 100.0, v.value_iterated_to()))
+        .collect()
 }
 
 fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
@@ -102,6 +190,7 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
                 in_flight: issued - completed,
                 per_second: per_second.to_vec(),
                 latency_us,
+                latency_distribution: latency_distribution(h),
             }
         })
         .collect();
@@ -154,5 +243,7 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
             .map(|i| w.thread_name(ThreadId(i)).to_string())
             .collect(),
         truncated,
+        violation: None,
+        check_stats: None,
     }
 }

@@ -53,11 +53,12 @@ pub enum Step {
 /// The runtime's own events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InterpEvent {
-    /// A timed GIL wait expires.
+    /// A thread's GIL wait timer fires (the wait may have ended or been restarted since:
+    /// the thread's current deadline decides).
     GilTimeout {
         /// The waiting thread.
         thread: ThreadId,
-        /// Matches the thread's wait token, or the event is stale.
+        /// Unused (zero); kept so every event names its subject the same way.
         token: u64,
     },
     /// The holder reaches its eval-breaker check after a drop request.
@@ -164,6 +165,11 @@ struct PyThread {
     signalled: bool,
     requested: bool,
     notice_token: u64,
+    /// When the current timed GIL wait expires (None: not in a timed wait).
+    deadline: Option<u64>,
+    /// A `GilTimeout` event for this thread is in the queue (at most one ever is: it
+    /// re-arms itself for a later deadline instead of leaving stale events behind).
+    timer_pending: bool,
     hold_since: u64,
     hold_total: u64,
 }
@@ -176,8 +182,7 @@ pub struct Runtime {
     costs: InterpCosts,
     interps: Vec<Interp>,
     threads: Vec<PyThread>,
-    notices: Vec<PyNotice>,
-    machine_notices: Vec<Notice>,
+    notices: std::collections::VecDeque<PyNotice>,
     trace: Option<Vec<TraceRecord>>,
 }
 
@@ -189,8 +194,7 @@ impl Runtime {
             costs,
             interps: Vec::new(),
             threads: Vec::new(),
-            notices: Vec::new(),
-            machine_notices: Vec::new(),
+            notices: std::collections::VecDeque::new(),
             trace: None,
         }
     }
@@ -250,6 +254,8 @@ impl Runtime {
             signalled: false,
             requested: false,
             notice_token: 0,
+            deadline: None,
+            timer_pending: false,
             hold_since: 0,
             hold_total: 0,
         });
@@ -279,6 +285,54 @@ impl Runtime {
         self.threads[t.0 as usize].phase == Phase::Python && self.machine.is_bursting(t)
     }
 
+    /// True if the interpreter has a GIL (false for a free-threaded one).
+    pub fn has_gil(&self, i: InterpId) -> bool {
+        self.interps[i.0 as usize].gil.is_some()
+    }
+
+    /// The interpreter's switch interval, as its GIL uses it (None without a GIL).
+    pub fn switch_interval(&self, i: InterpId) -> Option<SimDuration> {
+        self.interps[i.0 as usize]
+            .gil
+            .as_ref()
+            .map(|g| SimDuration(g.interval))
+    }
+
+    /// The threads waiting to take the interpreter's GIL, longest waiter first (empty without
+    /// a GIL).
+    pub fn gil_waiters(&self, i: InterpId) -> &[ThreadId] {
+        self.interps[i.0 as usize]
+            .gil
+            .as_ref()
+            .map(|g| g.waiters.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// True if a drop request is pending on the interpreter's GIL.
+    pub fn drop_requested(&self, i: InterpId) -> bool {
+        self.interps[i.0 as usize]
+            .gil
+            .as_ref()
+            .is_some_and(|g| g.drop_request)
+    }
+
+    /// True if the thread is waiting to take its GIL (`take_gil`'s timed wait, including the
+    /// moments it is awake to re-check).
+    pub fn in_gil_wait(&self, t: ThreadId) -> bool {
+        self.threads[t.0 as usize].phase == Phase::GilWait
+    }
+
+    /// True if the thread dropped its GIL on request and waits for another thread to take it
+    /// (FORCE_SWITCHING).
+    pub fn in_switch_wait(&self, t: ThreadId) -> bool {
+        self.threads[t.0 as usize].phase == Phase::SwitchWait
+    }
+
+    /// The GIL protocol's costs.
+    pub fn costs(&self) -> &InterpCosts {
+        &self.costs
+    }
+
     /// The interpreter's GIL counters (zero for a free-threaded one).
     pub fn gil_stats(&self, i: InterpId) -> GilStats {
         self.interps[i.0 as usize]
@@ -305,9 +359,10 @@ impl Runtime {
         self.threads.len()
     }
 
-    /// Takes the notices produced since the last call.
-    pub fn drain_notices(&mut self, out: &mut Vec<PyNotice>) {
-        out.append(&mut self.notices);
+    /// The oldest notice not yet taken (notices come out in the order they were made).
+    #[inline]
+    pub fn next_notice(&mut self) -> Option<PyNotice> {
+        self.notices.pop_front()
     }
 
     /// Wakes a thread blocked in a [`Step::Block`] (no effect otherwise). `waker`: the
@@ -423,18 +478,22 @@ impl Runtime {
         th.holds = true;
         th.hold_since = q.now().0;
         th.wait_token += 1;
+        th.deadline = None;
         th.signalled = false;
         th.timed_out = false;
         // COND_SIGNAL(switch_cond): a forced dropper waiting for a switch may go on.
-        let sw: Vec<ThreadId> = gil
-            .switch_waiters
-            .iter()
-            .copied()
-            .filter(|&w| w != t)
-            .collect();
-        gil.switch_waiters.retain(|&w| w == t);
-        for w in sw {
-            self.machine.wake(w, Some(t), q);
+        if gil.switch_waiters.iter().any(|&w| w != t) {
+            let mut sw = std::mem::take(&mut gil.switch_waiters);
+            sw.retain(|&w| {
+                if w == t {
+                    return true;
+                }
+                self.machine.wake(w, Some(t), q);
+                false
+            });
+            if let Some(g) = self.interps[i.0 as usize].gil.as_mut() {
+                g.switch_waiters = sw;
+            }
         }
         true
     }
@@ -467,7 +526,8 @@ impl Runtime {
         if let Some(w) = signalled {
             let wt = &mut self.threads[w.0 as usize];
             wt.signalled = true;
-            wt.wait_token += 1; // its timed wait ends by the signal
+            wt.wait_token += 1;
+            wt.deadline = None; // its timed wait ends by the signal
             self.machine.wake(w, Some(t), q);
         }
         if forced {
@@ -500,11 +560,12 @@ impl Runtime {
         th.saved_switch = switch_number;
         th.timed_out = false;
         th.signalled = false;
-        let token = th.wait_token;
-        q.schedule_in(
-            SimDuration(interval) + self.costs.timer_slack,
-            InterpEvent::GilTimeout { thread: t, token }.into(),
-        );
+        let deadline = q.now() + SimDuration(interval) + self.costs.timer_slack;
+        th.deadline = Some(deadline.0);
+        if !th.timer_pending {
+            th.timer_pending = true;
+            q.schedule_at(deadline, InterpEvent::GilTimeout { thread: t, token: 0 }.into());
+        }
         self.record(q.now(), t, ThreadActivity::GilWait);
     }
 
@@ -530,12 +591,26 @@ impl Runtime {
         E: From<MachineEvent> + From<InterpEvent>,
     {
         match ev {
-            InterpEvent::GilTimeout { thread, token } => {
+            InterpEvent::GilTimeout { thread, .. } => {
+                let now = q.now().0;
                 let th = &mut self.threads[thread.0 as usize];
-                if th.phase == Phase::GilWait && th.wait_token == token {
-                    th.timed_out = true;
-                    th.wait_token += 1;
-                    self.machine.wake(thread, None, q);
+                th.timer_pending = false;
+                match th.deadline {
+                    Some(d) if d > now => {
+                        // The wait was restarted since this timer was set: re-arm.
+                        th.timer_pending = true;
+                        q.schedule_at(
+                            SimTime(d),
+                            InterpEvent::GilTimeout { thread, token: 0 }.into(),
+                        );
+                    }
+                    Some(_) if th.phase == Phase::GilWait => {
+                        th.deadline = None;
+                        th.timed_out = true;
+                        th.wait_token += 1;
+                        self.machine.wake(thread, None, q);
+                    }
+                    _ => th.deadline = None,
                 }
             }
             InterpEvent::DropNotice { thread, token } => {
@@ -571,22 +646,14 @@ impl Runtime {
         self.pump(q);
     }
 
-    /// Processes the machine's notices until none is left.
+    /// Processes the machine's notices, oldest first, until none is left.
+    #[inline]
     fn pump<E>(&mut self, q: &mut EventQueue<E>)
     where
         E: From<MachineEvent> + From<InterpEvent>,
     {
-        loop {
-            let mut batch = std::mem::take(&mut self.machine_notices);
-            self.machine.drain_notices(&mut batch);
-            if batch.is_empty() {
-                self.machine_notices = batch;
-                return;
-            }
-            for n in batch.drain(..) {
-                self.on_machine_notice(n, q);
-            }
-            self.machine_notices = batch;
+        while let Some(n) = self.machine.next_notice() {
+            self.on_machine_notice(n, q);
         }
     }
 
@@ -616,7 +683,7 @@ impl Runtime {
                 match phase {
                     Phase::Python | Phase::Native | Phase::Blocked => {
                         self.threads[t.0 as usize].phase = Phase::Free;
-                        self.notices.push(PyNotice::StepDone(t));
+                        self.notices.push_back(PyNotice::StepDone(t));
                     }
                     Phase::SwitchWait => {
                         self.threads[t.0 as usize].phase = Phase::Free;

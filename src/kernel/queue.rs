@@ -56,6 +56,8 @@ pub struct EventQueue<E> {
     now: SimTime,
     processed: u64,
     trace: TraceHash,
+    discard_after: SimTime,
+    discarded: u64,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -78,7 +80,23 @@ impl<E> EventQueue<E> {
             now: SimTime::ZERO,
             processed: 0,
             trace: TraceHash::new(),
+            discard_after: SimTime::MAX,
+            discarded: 0,
         }
+    }
+
+    /// Declares that the run ends at `horizon`: events scheduled later are dropped instead of
+    /// stored (they could never be processed). A model whose long computations are cut and
+    /// resumed many times would otherwise leave a stale far-future event in the heap at each
+    /// cut, and every push and pop would pay for them. Do not use it if the run may be
+    /// continued past `horizon`.
+    pub fn discard_after(&mut self, horizon: SimTime) {
+        self.discard_after = horizon;
+    }
+
+    /// Number of events dropped because they lay beyond [`discard_after`](Self::discard_after).
+    pub fn discarded(&self) -> u64 {
+        self.discarded
     }
 
     /// The current virtual time: the time of the event being (or last) processed.
@@ -99,6 +117,10 @@ impl<E> EventQueue<E> {
             "event scheduled in the past: at {at} while now is {}",
             self.now
         );
+        if at > self.discard_after {
+            self.discarded += 1;
+            return;
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Entry {
@@ -314,6 +336,17 @@ mod tests {
         assert_ne!(base, run(&[(1, 2), (2, 1)]));
         assert_ne!(base, run(&[(1, 1), (3, 2)]));
         assert_ne!(base, run(&[(1, 1), (2, 3)]));
+    }
+
+    #[test]
+    fn events_beyond_the_declared_horizon_are_dropped() {
+        let mut q = EventQueue::new();
+        q.discard_after(SimTime(100));
+        q.schedule_at(SimTime(100), 1u32);
+        q.schedule_at(SimTime(101), 2u32);
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.discarded(), 1);
+        assert_eq!(q.pop().map(|x| x.1), Some(1));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::kernel::{EventQueue, SimDuration, SimRng, SimTime, TraceKey};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 /// A thread known to the machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -169,7 +170,7 @@ pub struct Machine {
     costs: MachineCosts,
     cores: Vec<Core>,
     threads: Vec<Thread>,
-    notices: Vec<Notice>,
+    notices: VecDeque<Notice>,
     rng: SimRng,
 }
 
@@ -196,7 +197,7 @@ impl Machine {
                 })
                 .collect(),
             threads: Vec::new(),
-            notices: Vec::new(),
+            notices: VecDeque::new(),
             rng,
         }
     }
@@ -286,9 +287,32 @@ impl Machine {
         self.cores[c.0 as usize].queue.len()
     }
 
-    /// Takes the notices produced since the last call.
-    pub fn drain_notices(&mut self, out: &mut Vec<Notice>) {
-        out.append(&mut self.notices);
+    /// The threads queued (runnable, not running) on a core, in queue order. Read-only, for
+    /// invariant checks.
+    pub fn queued(&self, c: CoreId) -> &[ThreadId] {
+        &self.cores[c.0 as usize].queue
+    }
+
+    /// Number of woken threads on their way to a core's run queue (wake-up in flight).
+    pub fn incoming(&self, c: CoreId) -> u32 {
+        self.cores[c.0 as usize].incoming
+    }
+
+    /// True if a core runs nothing, has nothing queued and nothing on its way (the state in
+    /// which wake-up placement calls it idle).
+    pub fn is_idle(&self, c: CoreId) -> bool {
+        self.core_idle(c.0 as usize)
+    }
+
+    /// Number of threads the machine knows.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// The oldest notice not yet taken (notices come out in the order they were made).
+    #[inline]
+    pub fn next_notice(&mut self) -> Option<Notice> {
+        self.notices.pop_front()
     }
 
     fn core_idle(&self, c: usize) -> bool {
@@ -527,7 +551,7 @@ impl Machine {
         self.cores[ci].queue.push(cur);
         self.cores[ci].segment = Segment::Idle;
         self.cores[ci].token += 1;
-        self.notices.push(Notice::Preempted(cur));
+        self.notices.push_back(Notice::Preempted(cur));
         self.dispatch_next(c, q);
     }
 
@@ -630,10 +654,10 @@ impl Machine {
                 }
                 .into(),
             );
-            self.notices.push(Notice::Resumed(t));
+            self.notices.push_back(Notice::Resumed(t));
         } else {
             self.cores[ci].segment = Segment::Between;
-            self.notices.push(Notice::Idle(t));
+            self.notices.push_back(Notice::Idle(t));
         }
     }
 
@@ -651,7 +675,7 @@ impl Machine {
                 th.cpu_time += done;
                 th.remaining = 0;
                 th.has_burst = false;
-                self.notices.push(Notice::Idle(t));
+                self.notices.push_back(Notice::Idle(t));
             }
             Segment::Idle | Segment::Between => {}
         }

@@ -89,8 +89,11 @@ impl World {
         let costs = self.costs;
         let now = q.now();
         if !self.conns[c as usize].client_inbox.is_empty() {
-            let _ = self.conns[c as usize].client_inbox.pop_front();
-            self.push(t, Step::Release(costs.recv), Effect::Received(c));
+            let r = self.conns[c as usize]
+                .client_inbox
+                .pop_front()
+                .expect("checked non-empty");
+            self.push(t, Step::Release(costs.recv), Effect::Received(r));
             return self.first(t);
         }
         let cl = &self.clients[c as usize];
@@ -114,6 +117,7 @@ impl World {
             client: c,
             n,
             created,
+            reply: 0,
         };
         self.push(t, Step::Python(costs.client_py), Effect::None);
         self.push(t, Step::Release(costs.send), Effect::SendRequest(r));
@@ -121,8 +125,12 @@ impl World {
     }
 
     /// The client has read a reply: count it and, closed loop, start thinking.
-    pub(super) fn received(&mut self, c: u32, q: &mut EventQueue<super::Event>) {
+    pub(super) fn received(&mut self, r: Request, q: &mut EventQueue<super::Event>) {
         let now: SimTime = q.now();
+        let c = r.client;
+        if self.checks.is_some() {
+            self.check_reply(&r, now);
+        }
         let think = self.scenario.clients[self.clients[c as usize].spec].think;
         let cl = &mut self.clients[c as usize];
         let created = cl.in_flight.pop_front().expect("a reply answers a request");

@@ -21,21 +21,19 @@ impl World {
             return (Step::Release(c.poll), Effect::None);
         }
         self.loop_polled = false;
-        let ready: Vec<u32> = (0..self.conns.len() as u32)
-            .filter(|&i| {
-                let conn = &self.conns[i as usize];
-                !conn.handler_busy && !conn.server_inbox.is_empty()
-            })
-            .collect();
-        if ready.is_empty() && self.completions.is_empty() {
+        let is_ready = |conn: &super::world::Conn| !conn.handler_busy && !conn.server_inbox.is_empty();
+        if self.completions.is_empty() && !self.conns.iter().any(is_ready) {
             // Nothing ready: block in epoll_wait until a socket or the self-pipe wakes us.
             return (Step::Block, Effect::None);
         }
         self.push(t, Step::Python(c.loop_iteration_py), Effect::None);
-        for i in ready {
-            let conn = &mut self.conns[i as usize];
+        for i in 0..self.conns.len() {
+            let conn = &mut self.conns[i];
+            if !is_ready(conn) {
+                continue;
+            }
             conn.handler_busy = true;
-            let r = conn
+            let mut r = conn
                 .server_inbox
                 .pop_front()
                 .expect("ready connection has data");
@@ -43,7 +41,7 @@ impl World {
             self.push(t, Step::Python(c.loop_read_py), Effect::None);
             match self.scenario.server.executor {
                 ExecutorKind::Inline => {
-                    let d = self.compute(r.n);
+                    let d = self.compute(&mut r);
                     self.push(t, Step::Python(d), Effect::None);
                     self.reply_steps(t, r);
                 }

@@ -19,6 +19,7 @@
 mod client;
 mod costs;
 mod event_loop;
+mod invariants;
 mod process_pool;
 mod thread_per_connection;
 mod thread_pool;

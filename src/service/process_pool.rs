@@ -97,7 +97,7 @@ impl World {
 
     pub(super) fn plan_process_worker_t(&mut self, t: ThreadId) -> (Step, Effect) {
         let c = self.costs;
-        let Some(r) = self.pool.call_pipe.pop_front() else {
+        let Some(mut r) = self.pool.call_pipe.pop_front() else {
             if !self.pool.idle.contains(&t) {
                 self.pool.idle.push_back(t);
             }
@@ -105,7 +105,7 @@ impl World {
         };
         self.pool.idle.retain(|&x| x != t);
         self.pool.in_call_queue -= 1;
-        let d = self.compute(r.n);
+        let d = self.compute(&mut r);
         self.push(t, Step::Release(c.pipe_read), Effect::None);
         self.push(
             t,

@@ -9,10 +9,10 @@ use crate::machine::ThreadId;
 impl World {
     pub(super) fn plan_connection(&mut self, t: ThreadId, c: u32) -> (Step, Effect) {
         let costs = self.costs;
-        let Some(r) = self.conns[c as usize].server_inbox.pop_front() else {
+        let Some(mut r) = self.conns[c as usize].server_inbox.pop_front() else {
             return (Step::Block, Effect::None);
         };
-        let d = self.compute(r.n);
+        let d = self.compute(&mut r);
         self.push(t, Step::Release(costs.recv), Effect::None);
         self.push(t, Step::Python(costs.conn_thread_py + d), Effect::None);
         self.push(t, Step::Release(costs.send), Effect::SendReply(r));

@@ -43,13 +43,13 @@ impl World {
 
     pub(super) fn plan_pool_worker(&mut self, t: ThreadId, w: u32) -> (Step, Effect) {
         let c = self.costs;
-        let Some(r) = self.pool.queue.pop_front() else {
+        let Some(mut r) = self.pool.queue.pop_front() else {
             self.pool.idle.push_back(t);
             return (Step::Block, Effect::None);
         };
         self.pool.idle.retain(|&x| x != t);
         self.push(t, Step::Python(c.worker_get_py), Effect::None);
-        let d = self.compute(r.n);
+        let d = self.compute(&mut r);
         if self.scenario.server.executor == ExecutorKind::Interpreter {
             let sub = self.pool.sub_interps[w as usize];
             let main = self.main_interp;

@@ -80,6 +80,8 @@ pub(super) struct Request {
     pub client: u32,
     pub n: u64,
     pub created: SimTime,
+    /// The answer, `find_nth_prime(n)`, set by the thread that computes it (0 until then).
+    pub reply: u64,
 }
 
 /// What happens when a step ends.
@@ -97,7 +99,7 @@ pub(super) enum Effect {
     /// The future is done and `call_soon_threadsafe` wrote the self-pipe.
     Complete(Request),
     /// The client has read a reply.
-    Received(u32),
+    Received(Request),
     /// Process pool: the manager put a call item on the call queue (feeder's buffer).
     CallItem(Request),
     /// Process pool: the feeder wrote a call to the workers' pipe.
@@ -174,8 +176,9 @@ pub struct World {
     pub(super) loop_polled: bool,
     pub(super) completions: VecDeque<Request>,
     pub(super) pool: Pool,
-    notices: Vec<PyNotice>,
     pub(super) horizon: SimTime,
+    /// Invariant checking state (None: checking is off, the default).
+    pub(super) checks: Option<Box<super::invariants::Checks>>,
 }
 
 impl World {
@@ -203,8 +206,8 @@ impl World {
             loop_polled: false,
             completions: VecDeque::new(),
             pool: Pool::default(),
-            notices: Vec::new(),
             horizon: SimTime::ZERO + scenario.duration,
+            checks: None,
         };
         let seconds = scenario.duration.as_nanos().div_ceil(1_000_000_000) as usize;
         for (i, spec) in scenario.clients.iter().enumerate() {
@@ -286,11 +289,15 @@ impl World {
             .new_interpreter(kind, self.scenario.python.switch_interval)
     }
 
-    /// CPU time of `find_nth_prime(n)` under the scenario's cost model.
-    pub(super) fn compute(&mut self, n: u64) -> SimDuration {
-        self.cost_model
-            .duration(n)
-            .expect("scenario validation bounds n")
+    /// CPU time of `find_nth_prime(r.n)` under the scenario's cost model; sets the request's
+    /// reply to the answer (the exact count's p_n: one cached look-up serves both).
+    pub(super) fn compute(&mut self, r: &mut Request) -> SimDuration {
+        let ops = self
+            .cost_model
+            .ops(r.n)
+            .expect("scenario validation bounds n");
+        r.reply = ops.prime;
+        self.cost_model.core().duration(&ops)
     }
 
     /// The thread's role.
@@ -322,26 +329,19 @@ impl World {
         self.rt.wake(t, waker, q);
     }
 
-    /// Handles the runtime's notices until none is left: the heart of the dispatch.
+    /// Handles the runtime's notices, oldest first, until none is left: the heart of the
+    /// dispatch. A thread that finished a step gets its effect applied and its next step
+    /// started.
     fn pump(&mut self, q: &mut EventQueue<Event>) {
-        loop {
-            let mut batch = std::mem::take(&mut self.notices);
-            self.rt.drain_notices(&mut batch);
-            if batch.is_empty() {
-                self.notices = batch;
-                return;
-            }
-            for PyNotice::StepDone(t) in batch.drain(..) {
-                let effect = std::mem::replace(&mut self.slots[t.0 as usize].current, Effect::None);
-                self.apply(t, effect, q);
-                let (step, eff) = match self.slots[t.0 as usize].todo.pop_front() {
-                    Some(x) => x,
-                    None => self.plan(t, q),
-                };
-                self.slots[t.0 as usize].current = eff;
-                self.rt.start(t, step, q);
-            }
-            self.notices = batch;
+        while let Some(PyNotice::StepDone(t)) = self.rt.next_notice() {
+            let effect = std::mem::replace(&mut self.slots[t.0 as usize].current, Effect::None);
+            self.apply(t, effect, q);
+            let (step, eff) = match self.slots[t.0 as usize].todo.pop_front() {
+                Some(x) => x,
+                None => self.plan(t, q),
+            };
+            self.slots[t.0 as usize].current = eff;
+            self.rt.start(t, step, q);
         }
     }
 
@@ -358,8 +358,23 @@ impl World {
         }
     }
 
+    /// Queues a step. Two back-to-back Python steps (or two GIL-free calls) of which the
+    /// first has no effect are one step: nothing can happen between them that would not
+    /// also cut the merged one (a drop request cuts a burst and keeps its remainder), so the
+    /// merge changes no outcome and saves an event.
     pub(super) fn push(&mut self, t: ThreadId, step: Step, effect: Effect) {
-        self.slots[t.0 as usize].todo.push_back((step, effect));
+        let todo = &mut self.slots[t.0 as usize].todo;
+        if let Some((last, Effect::None)) = todo.back_mut() {
+            match (last, step) {
+                (Step::Python(a), Step::Python(b)) | (Step::Release(a), Step::Release(b)) => {
+                    *a += b;
+                    todo.back_mut().expect("non-empty").1 = effect;
+                    return;
+                }
+                _ => {}
+            }
+        }
+        todo.push_back((step, effect));
     }
 
     /// Pops the first planned step of a thread (after a plan filled its queue).
@@ -406,7 +421,7 @@ impl World {
                     self.wake(l, Some(t), q);
                 }
             }
-            Effect::Received(c) => self.received(c, q),
+            Effect::Received(r) => self.received(r, q),
             Effect::CallItem(r) => {
                 self.pool.feed_buffer.push_back(r);
                 if let Some(f) = self.pool.feeder {

@@ -1,0 +1,447 @@
+//! Simulation checked against live runs: `execsim compare FILE --backend B --reps K`.
+//!
+//! The scenario is simulated once (deterministic) and run live K times. The run is cut into
+//! **phases** at the clients' start times: with the lesson's clients (0 s and 2 s) the phases
+//! are "before long" (seconds [1, 2)) and "during long" (seconds [3, 12)); the first whole
+//! second of each phase (which holds the start itself) is left out, as in the lesson table.
+//! For each client and phase the table gives the simulated rate, the live median with its
+//! spread (min..max over the repetitions) and the relative error (sim − live) / live.
+
+use super::{run_live, LiveError, LiveOptions, LiveOutcome};
+use crate::calibration::Calibration;
+use crate::results::RunResult;
+use crate::run::{simulate, SimOptions};
+use crate::scenario::Scenario;
+use std::fmt::{self, Write as _};
+
+/// The tolerance the project aims for: every phase within 15% of the live median.
+pub const TARGET_REL_ERROR: f64 = 0.15;
+
+/// A span of whole seconds between two client starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    /// "before long", "during long", or "whole run".
+    pub label: String,
+    /// First second (inclusive).
+    pub from_s: usize,
+    /// Last second (exclusive).
+    pub to_s: usize,
+}
+
+/// The phases of a scenario (see the module doc); empty phases are left out.
+pub fn phases(s: &Scenario) -> Vec<Phase> {
+    let dur = s.duration.as_secs_f64();
+    let mut starts: Vec<f64> = s
+        .clients
+        .iter()
+        .map(|c| c.start.as_secs_f64())
+        .filter(|&t| t > 0.0)
+        .collect();
+    starts.sort_by(f64::total_cmp);
+    starts.dedup();
+    let names_at = |t: f64| -> String {
+        s.clients
+            .iter()
+            .filter(|c| c.start.as_secs_f64() == t)
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join("+")
+    };
+    let mut bounds = vec![0.0];
+    bounds.extend(&starts);
+    bounds.push(dur);
+    let mut out = Vec::new();
+    for j in 0..bounds.len() - 1 {
+        let from = bounds[j].floor() as usize + 1;
+        let to = bounds[j + 1].floor() as usize;
+        if from >= to {
+            continue;
+        }
+        let label = if starts.is_empty() {
+            "whole run".to_string()
+        } else if j == 0 {
+            format!("before {}", names_at(bounds[1]))
+        } else {
+            format!("during {}", names_at(bounds[j]))
+        };
+        out.push(Phase {
+            label,
+            from_s: from,
+            to_s: to,
+        });
+    }
+    out
+}
+
+/// One row of the comparison.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Row {
+    /// The client.
+    pub client: String,
+    /// The phase's label.
+    pub phase: String,
+    /// Seconds [from, to) of the phase.
+    pub seconds: (usize, usize),
+    /// Simulated completions per second.
+    pub sim: f64,
+    /// Live median over the repetitions.
+    pub live_median: f64,
+    /// Smallest live rate.
+    pub live_min: f64,
+    /// Largest live rate.
+    pub live_max: f64,
+    /// (sim − live) / live; Some(0) when both are 0; None when only live is 0.
+    pub rel_error: Option<f64>,
+}
+
+impl Row {
+    /// Within [`TARGET_REL_ERROR`] of the live median.
+    pub fn within_target(&self) -> bool {
+        self.rel_error
+            .is_some_and(|e| e.abs() <= TARGET_REL_ERROR)
+    }
+}
+
+/// The median of a list (NaN if empty).
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// A finished comparison.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Comparison {
+    /// The scenario's label.
+    pub scenario: String,
+    /// The live backend.
+    pub backend: String,
+    /// The simulated run.
+    pub sim: RunResult,
+    /// The live runs.
+    pub live: Vec<RunResult>,
+    /// The rows, client by client, phase by phase.
+    pub rows: Vec<Row>,
+    /// Warnings of the live runs.
+    pub warnings: Vec<String>,
+    /// What ran the live service.
+    pub runtime: String,
+}
+
+/// Builds the rows from a simulation and live runs of the same scenario.
+pub fn rows(s: &Scenario, sim: &RunResult, live: &[RunResult]) -> Vec<Row> {
+    let mut out = Vec::new();
+    let ph = phases(s);
+    for c in &sim.clients {
+        for p in &ph {
+            if c.start_s > p.from_s as f64 {
+                continue;
+            }
+            let sim_rate = c.rate(p.from_s, p.to_s);
+            let lives: Vec<f64> = live
+                .iter()
+                .filter_map(|r| r.client(&c.name))
+                .map(|lc| lc.rate(p.from_s, p.to_s))
+                .collect();
+            let med = median(&lives);
+            let rel_error = if med > 0.0 {
+                Some((sim_rate - med) / med)
+            } else if sim_rate == 0.0 {
+                Some(0.0)
+            } else {
+                None
+            };
+            out.push(Row {
+                client: c.name.clone(),
+                phase: p.label.clone(),
+                seconds: (p.from_s, p.to_s),
+                sim: sim_rate,
+                live_median: med,
+                live_min: lives.iter().cloned().fold(f64::INFINITY, f64::min),
+                live_max: lives.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                rel_error,
+            });
+        }
+    }
+    out
+}
+
+/// Simulates `s` with `cal` (using the backend's prime-core costs) and runs it live `reps`
+/// times; `on_rep` is called after each live run.
+pub fn compare(
+    s: &Scenario,
+    cal: &Calibration,
+    opts: &LiveOptions,
+    reps: usize,
+    mut on_rep: impl FnMut(usize, &LiveOutcome),
+) -> Result<Comparison, LiveError> {
+    let mut sim_scenario = s.clone();
+    sim_scenario.python.runtime = opts.backend;
+    let sim = simulate(&sim_scenario, cal, &SimOptions::default()).result;
+    let mut live = Vec::new();
+    let mut warnings = Vec::new();
+    let mut runtime = String::new();
+    for k in 0..reps.max(1) {
+        let out = run_live(s, opts)?;
+        on_rep(k, &out);
+        for w in &out.warnings {
+            warnings.push(format!("repetition {}: {w}", k + 1));
+        }
+        runtime = out.runtime.clone();
+        live.push(out.result);
+    }
+    let rows = rows(s, &sim, &live);
+    Ok(Comparison {
+        scenario: s.label().to_string(),
+        backend: opts.backend.to_string(),
+        sim,
+        live,
+        rows,
+        warnings,
+        runtime,
+    })
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "scenario {}: simulation vs live {} ({}), {} repetition{}",
+            self.scenario,
+            self.backend,
+            self.runtime,
+            self.live.len(),
+            if self.live.len() == 1 { "" } else { "s" }
+        )?;
+        writeln!(
+            f,
+            "{:<10} {:<16} {:>7} {:>10} {:>10} {:>21} {:>9}",
+            "client", "phase", "seconds", "sim req/s", "live req/s", "live min..max", "rel err"
+        )?;
+        for r in &self.rows {
+            let err = match r.rel_error {
+                Some(e) if r.sim == 0.0 && r.live_median == 0.0 => {
+                    let _ = e;
+                    "exact".to_string()
+                }
+                Some(e) => format!(
+                    "{:+.1}%{}",
+                    e * 100.0,
+                    if e.abs() <= TARGET_REL_ERROR { "" } else { " !" }
+                ),
+                None => "n/a".to_string(),
+            };
+            writeln!(
+                f,
+                "{:<10} {:<16} {:>7} {:>10.1} {:>10.1} {:>21} {:>9}",
+                truncate(&r.client, 10),
+                truncate(&r.phase, 16),
+                format!("{}-{}", r.seconds.0, r.seconds.1),
+                r.sim,
+                r.live_median,
+                format!("{:.1}..{:.1}", r.live_min, r.live_max),
+                err
+            )?;
+        }
+        let missed = self
+            .rows
+            .iter()
+            .filter(|r| !r.within_target())
+            .count();
+        writeln!(
+            f,
+            "{} of {} rows within {:.0}% of the live median ('!' marks a miss)",
+            self.rows.len() - missed,
+            self.rows.len(),
+            TARGET_REL_ERROR * 100.0
+        )
+    }
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Per-second median over live runs, per client name.
+fn live_median_series(live: &[RunResult], name: &str) -> Vec<f64> {
+    let len = live
+        .iter()
+        .filter_map(|r| r.client(name))
+        .map(|c| c.per_second.len())
+        .max()
+        .unwrap_or(0);
+    (0..len)
+        .map(|k| {
+            let v: Vec<f64> = live
+                .iter()
+                .filter_map(|r| r.client(name))
+                .map(|c| c.per_second.get(k).copied().unwrap_or(0) as f64)
+                .collect();
+            median(&v)
+        })
+        .collect()
+}
+
+/// A plain SVG plot of each client's completions per second over time: simulation (solid)
+/// and live median (dashed), on a log scale (rates span 0 to thousands).
+pub fn plot_svg(c: &Comparison) -> String {
+    let (w, h, ml, mr, mt, mb) = (760.0, 400.0, 70.0, 160.0, 40.0, 50.0);
+    let pw = w - ml - mr;
+    let ph = h - mt - mb;
+    let secs = c
+        .sim
+        .clients
+        .iter()
+        .map(|x| x.per_second.len())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let mut series: Vec<(String, Vec<f64>, bool)> = Vec::new();
+    for cl in &c.sim.clients {
+        series.push((
+            format!("{} sim", cl.name),
+            cl.per_second.iter().map(|&x| x as f64).collect(),
+            false,
+        ));
+        series.push((
+            format!("{} live", cl.name),
+            live_median_series(&c.live, &cl.name),
+            true,
+        ));
+    }
+    let max = series
+        .iter()
+        .flat_map(|s| s.1.iter().cloned())
+        .fold(1.0f64, f64::max);
+    let top = 10f64.powf((max + 1.0).log10().ceil());
+    let y = |v: f64| mt + ph - ph * (v + 1.0).log10() / top.log10();
+    let x = |t: f64| ml + pw * t / secs;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
+    let _ = writeln!(
+        s,
+        r#"<text x="{ml}" y="20" font-size="14">{}: simulation vs live {} (median of {})</text>"#,
+        xml(&c.scenario),
+        xml(&c.backend),
+        c.live.len()
+    );
+    let mut d = 1.0;
+    while d <= top {
+        let yy = y(d - 1.0);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{ml}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+            ml + pw,
+            ml - 6.0,
+            yy + 4.0,
+            d - 1.0
+        );
+        d *= 10.0;
+    }
+    for t in 0..=secs as usize {
+        let xx = x(t as f64);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{xx:.1}" y1="{:.1}" x2="{xx:.1}" y2="{:.1}" stroke="#999"/><text x="{xx:.1}" y="{:.1}" text-anchor="middle">{t}</text>"##,
+            mt + ph,
+            mt + ph + 4.0,
+            mt + ph + 18.0
+        );
+    }
+    let _ = writeln!(
+        s,
+        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">second of the run</text><text x="16" y="{:.1}" transform="rotate(-90 16 {:.1})" text-anchor="middle">completed requests/s (log)</text>"#,
+        ml + pw / 2.0,
+        h - 10.0,
+        mt + ph / 2.0,
+        mt + ph / 2.0
+    );
+    let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+    for (i, (name, vals, dashed)) in series.iter().enumerate() {
+        let colour = colours[(i / 2) % colours.len()];
+        let pts: Vec<String> = vals
+            .iter()
+            .enumerate()
+            .map(|(k, &v)| format!("{:.1},{:.1}", x(k as f64 + 0.5), y(v)))
+            .collect();
+        let dash = if *dashed { r#" stroke-dasharray="6 4""# } else { "" };
+        let _ = writeln!(
+            s,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{}"/>"#,
+            pts.join(" ")
+        );
+        let ly = mt + 16.0 * i as f64;
+        let _ = writeln!(
+            s,
+            r#"<line x1="{:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2"{dash}/><text x="{:.1}" y="{:.1}">{}</text>"#,
+            ml + pw + 10.0,
+            ml + pw + 40.0,
+            ml + pw + 46.0,
+            ly + 4.0,
+            xml(name)
+        );
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lesson_phases() {
+        let s = crate::lesson::scenario(
+            crate::scenario::ExecutorKind::Thread,
+            crate::kernel::SimDuration::from_millis(5),
+            crate::lesson::Placement::Convoy,
+        );
+        let p = phases(&s);
+        assert_eq!(p.len(), 2);
+        assert_eq!((p[0].label.as_str(), p[0].from_s, p[0].to_s), ("before long", 1, 2));
+        assert_eq!((p[1].label.as_str(), p[1].from_s, p[1].to_s), ("during long", 3, 12));
+    }
+
+    #[test]
+    fn rows_and_errors() {
+        let s = crate::lesson::scenario(
+            crate::scenario::ExecutorKind::Inline,
+            crate::kernel::SimDuration::from_millis(5),
+            crate::lesson::Placement::Unpinned,
+        );
+        let mut sim = crate::run::simulate(
+            &s,
+            &Calibration::default_embedded(),
+            &SimOptions::default(),
+        )
+        .result;
+        sim.clients[0].per_second = vec![100; 12];
+        let mut live = sim.clone();
+        live.clients[0].per_second = vec![80; 12];
+        let r = rows(&s, &sim, &[live.clone(), live]);
+        let simple_before = &r[0];
+        assert_eq!(simple_before.phase, "before long");
+        assert!((simple_before.rel_error.unwrap() - 0.25).abs() < 1e-9);
+        assert!(!simple_before.within_target());
+        // The long client exists only from its start: one row (during).
+        assert_eq!(r.iter().filter(|x| x.client == "long").count(), 1);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    }
+}

@@ -1,0 +1,19 @@
+//! The CPython backend: the embedded reference service (`reference_service.py`, the lesson's
+//! service written for this project) run by `python3 -I -c`.
+
+use super::config::ChildConfig;
+use std::path::Path;
+use std::process::Command;
+
+/// The reference service's source (embedded at build time).
+pub const REFERENCE_SERVICE: &str = include_str!("reference_service.py");
+
+/// The command that runs one role of the reference service with `python`.
+pub fn command(python: &Path, cfg: &ChildConfig) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.arg("-I")
+        .arg("-c")
+        .arg(REFERENCE_SERVICE)
+        .arg(serde_json::to_string(cfg).expect("a config always serialises"));
+    cmd
+}

@@ -1,0 +1,466 @@
+"""execsim's live reference service: the lesson's asyncio prime service, run for real.
+
+Run by `execsim live FILE --backend cpython` (embedded in the binary, run as
+`python3 -I -c <this file> '<json config>'`). Two roles:
+
+- "service": the lesson's server (asyncio loop on its own thread, `run_in_executor` with a
+  ThreadPoolExecutor / ProcessPoolExecutor / InterpreterPoolExecutor, or inline; or a thread
+  per connection) and the clients that run in the server's process (threads, as in the lesson).
+- "clients": the clients that have a process of their own (in_process = false).
+
+Each role prints JSON lines on stdout: {"event": "ready", ...} once listening (service),
+{"event": "second", "t": k, "counts": {...}} after each whole second of the run, then
+{"event": "summary", ...} at the end of the run, and then waits to be killed (execsim kills the
+whole process group: a find_nth_prime(100000) in progress cannot be stopped any other way).
+A watchdog ends the process by itself if execsim does not (config "watchdog_s").
+
+Protocol deviation from the lesson, on purpose: requests and replies end with a newline, so that
+an open-loop client can count replies that arrive together (the lesson's bare digits would run
+together). Everything else is the lesson's code path: one `reader.read(4096)`, `int()`,
+`run_in_executor`, `writer.write`, `await writer.drain()`.
+
+Affinity: `os.sched_setaffinity(0, cores)` called inside a thread applies to that thread only
+(Linux). The loop thread, each client thread, each pool worker (ThreadPoolExecutor and
+ProcessPoolExecutor initializer) pin themselves; the process pool's manager and feeder threads
+are created by the loop thread and inherit its mask, or are pinned by thread id when "helpers"
+is given.
+"""
+
+import asyncio
+import json
+import os
+import random
+import socket
+import sys
+import threading
+import time
+from collections import deque
+
+
+# The lesson's functions, exactly (their cost is what the service spends).
+def find_nth_prime(nth_prime):
+    i = 2
+    nth = 0
+
+    while nth != nth_prime:
+        if is_prime(i):
+            nth += 1
+            last_prime = i
+
+        i += 1
+
+    return last_prime
+
+
+def is_prime(num):
+    if num == 2:
+        return True
+
+    div = 2
+
+    while div <= num / 2:
+        if num % div == 0:
+            return False
+        div += 1
+    return True
+
+
+_emit_lock = threading.Lock()
+
+
+def emit(obj):
+    line = json.dumps(obj, separators=(",", ":")) + "\n"
+    with _emit_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def fail(message):
+    emit({"event": "error", "message": message})
+    sys.stdout.flush()
+    os._exit(2)
+
+
+def pin(cores):
+    if cores:
+        os.sched_setaffinity(0, cores)
+
+
+THREADS = []  # {"name", "pid", "tid"} of every thread of interest
+
+
+def register(name):
+    THREADS.append({"name": name, "pid": os.getpid(), "tid": threading.get_native_id()})
+
+
+_worker_counter = [0]
+_worker_lock = threading.Lock()
+
+
+def thread_worker_init(cores):
+    """ThreadPoolExecutor initializer: name and pin the worker thread."""
+    with _worker_lock:
+        k = _worker_counter[0]
+        _worker_counter[0] += 1
+    register("worker-%d" % k)
+    pin(cores)
+
+
+def process_worker_init(cores):
+    """ProcessPoolExecutor initializer (runs in the worker process): pin it."""
+    pin(cores)
+
+
+class Stats:
+    """One client's counters, filled by its threads, read by the main thread at the end."""
+
+    def __init__(self, name, n, start_s, seconds):
+        self.name = name
+        self.n = n
+        self.start_s = start_s
+        self.issued = 0
+        self.completed = 0
+        self.wrong = 0
+        self.per_second = [0] * seconds
+        self.latencies_us = []
+
+
+class Run:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.duration_ns = int(cfg["duration_s"] * 1e9)
+        self.seconds = -(-self.duration_ns // 1_000_000_000)
+        self.expect = {int(k): int(v) for k, v in cfg.get("expect", {}).items()}
+        self.t0 = None
+        self.port = None
+
+    def record(self, st, sent_ns, now_ns, value, n):
+        rel = now_ns - self.t0
+        if rel >= self.duration_ns:
+            return
+        st.completed += 1
+        if self.expect.get(n, value) != value:
+            st.wrong += 1
+        st.per_second[rel // 1_000_000_000] += 1
+        st.latencies_us.append(max(1, (now_ns - sent_ns) // 1000))
+
+
+def draw_n(spec, rng):
+    if spec.get("n") is not None:
+        return int(spec["n"])
+    mix = spec["mix"]
+    total = sum(w for _, w in mix)
+    x = rng.random() * total
+    for n, w in mix:
+        if x < w:
+            return int(n)
+        x -= w
+    return int(mix[-1][0])
+
+
+def read_line(sock, buf):
+    """Reads up to a newline; returns (line, rest)."""
+    while b"\n" not in buf:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise ConnectionError("server closed the connection")
+        buf += chunk
+    line, _, rest = buf.partition(b"\n")
+    return line, rest
+
+
+def sleep_until(t_ns):
+    while True:
+        d = t_ns - time.monotonic_ns()
+        if d <= 0:
+            return
+        time.sleep(min(d / 1e9, 0.5))
+
+
+def closed_client(run, spec, st, cores):
+    register("client:" + spec["name"])
+    pin(cores)
+    rng = random.Random(spec["seed"])
+    sleep_until(run.t0 + int(spec["start_s"] * 1e9))
+    sock = socket.create_connection(("127.0.0.1", run.port))
+    think = spec.get("think_s", 0.0)
+    buf = b""
+    while True:
+        n = draw_n(spec, rng)
+        t = time.monotonic_ns()
+        sock.sendall(b"%d\n" % n)
+        st.issued += 1
+        line, buf = read_line(sock, buf)
+        run.record(st, t, time.monotonic_ns(), int(line), n)
+        if think > 0:
+            time.sleep(think)
+
+
+def open_client(run, spec, st, cores):
+    register("client:" + spec["name"])
+    pin(cores)
+    rng = random.Random(spec["seed"])
+    start = run.t0 + int(spec["start_s"] * 1e9)
+    sleep_until(start)
+    sock = socket.create_connection(("127.0.0.1", run.port))
+    pending = deque()  # (arrival ns, n)
+
+    def receiver():
+        register("client:" + spec["name"] + "/recv")
+        pin(cores)
+        buf = b""
+        while True:
+            line, buf = read_line(sock, buf)
+            sent, n = pending.popleft()
+            run.record(st, sent, time.monotonic_ns(), int(line), n)
+
+    threading.Thread(target=receiver, daemon=True).start()
+    mean_ns = 1e9 / spec["rate"]
+    due = start
+    while True:
+        gap = rng.expovariate(1.0) * mean_ns if spec["arrivals"] == "poisson" else mean_ns
+        due += max(1, int(gap))
+        sleep_until(due)
+        n = draw_n(spec, rng)
+        pending.append((due, n))
+        sock.sendall(b"%d\n" % n)
+        st.issued += 1
+
+
+def guarded(target, *args):
+    """Runs a client; a client that fails ends the run with an error (it would skew the counts)."""
+    try:
+        target(*args)
+    except Exception as e:
+        fail("client %s failed: %s: %s" % (args[1]["name"], type(e).__name__, e))
+
+
+def start_clients(run, specs, cores):
+    stats = []
+    for spec in specs:
+        st = Stats(spec["name"], spec.get("n") or spec["mix"][0][0], spec["start_s"], run.seconds)
+        stats.append(st)
+        target = open_client if spec["mode"] == "open" else closed_client
+        threading.Thread(
+            target=guarded, args=(target, run, spec, st, cores), daemon=True
+        ).start()
+    return stats
+
+
+class PrimeService:
+    """The lesson's PrimeService with a configurable executor."""
+
+    def __init__(self, cfg):
+        kind = cfg["executor"]
+        workers = cfg["workers"]
+        aff = cfg["affinity"]
+        self.inline = kind == "inline"
+        self.kind = kind
+        self.helpers_pinned = False
+        self.helpers = aff.get("helpers")
+        if kind == "thread":
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.executor = ThreadPoolExecutor(
+                max_workers=workers, initializer=thread_worker_init, initargs=(aff["workers"],)
+            )
+        elif kind == "process":
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.executor = ProcessPoolExecutor(
+                max_workers=workers, initializer=process_worker_init, initargs=(aff["workers"],)
+            )
+        elif kind == "interpreter":
+            try:
+                from concurrent.futures import InterpreterPoolExecutor
+            except ImportError:
+                fail(
+                    "executor = \"interpreter\" needs Python 3.14 or later "
+                    "(concurrent.futures.InterpreterPoolExecutor); this is " + sys.version.split()[0]
+                )
+            self.executor = InterpreterPoolExecutor(max_workers=workers)
+        else:
+            self.executor = None
+
+    def note_helpers(self):
+        """Names the process pool's manager and feeder threads once they exist."""
+        self.helpers_pinned = True
+        ex = self.executor
+        found = []
+        t = getattr(ex, "_executor_manager_thread", None)
+        if t is not None and t.native_id:
+            found.append(("manager", t.native_id))
+        q = getattr(ex, "_call_queue", None)
+        t = getattr(q, "_thread", None)
+        if t is not None and t.native_id:
+            found.append(("feeder", t.native_id))
+        for name, tid in found:
+            THREADS.append({"name": name, "pid": os.getpid(), "tid": tid})
+            if self.helpers:
+                try:
+                    os.sched_setaffinity(tid, self.helpers)
+                except OSError:
+                    pass
+
+    async def handle_client(self, reader, writer):
+        buf = b""
+        while True:
+            data = await reader.read(4096)
+            if not data:
+                writer.close()
+                return
+            buf += data
+            while b"\n" in buf:
+                line, _, buf = buf.partition(b"\n")
+                nth_prime = int(line)
+                if self.inline:
+                    prime = find_nth_prime(nth_prime)
+                else:
+                    current_loop = asyncio.get_running_loop()
+                    prime = await current_loop.run_in_executor(
+                        self.executor, find_nth_prime, nth_prime
+                    )
+                    if self.kind == "process" and not self.helpers_pinned:
+                        self.note_helpers()
+                writer.write(b"%d\n" % prime)
+                await writer.drain()
+
+    def worker_pids(self):
+        procs = getattr(self.executor, "_processes", None) or {}
+        return list(procs.keys())
+
+
+def asyncio_server(cfg, ready, holder):
+    register("event-loop")
+    pin(cfg["affinity"]["loop"])
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    service = PrimeService(cfg)
+    holder.append(service)
+    server = loop.run_until_complete(
+        asyncio.start_server(service.handle_client, "127.0.0.1", 0)
+    )
+    ready.append(server.sockets[0].getsockname()[1])
+    loop.run_forever()
+
+
+def connection_thread(conn, k, cores):
+    register("conn-%d" % k)
+    pin(cores)
+    buf = b""
+    while True:
+        data = conn.recv(4096)
+        if not data:
+            conn.close()
+            return
+        buf += data
+        while b"\n" in buf:
+            line, _, buf = buf.partition(b"\n")
+            conn.sendall(b"%d\n" % find_nth_prime(int(line)))
+
+
+def thread_per_connection_server(cfg, ready, holder):
+    register("acceptor")
+    pin(cfg["affinity"]["loop"])
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(128)
+    ready.append(srv.getsockname()[1])
+    k = 0
+    while True:
+        conn, _ = srv.accept()
+        threading.Thread(
+            target=connection_thread, args=(conn, k, cfg["affinity"]["workers"]), daemon=True
+        ).start()
+        k += 1
+
+
+def watchdog(seconds):
+    def run():
+        time.sleep(seconds)
+        os._exit(3)
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    watchdog(cfg["watchdog_s"])
+    run = Run(cfg)
+    role = cfg["role"]
+    register("main")
+    if role == "service":
+        sys.setswitchinterval(cfg["switch_interval_s"])
+        ready, holder = [], []
+        server = asyncio_server if cfg["server_kind"] == "asyncio" else thread_per_connection_server
+        threading.Thread(target=server, args=(cfg, ready, holder), daemon=True).start()
+        deadline = time.monotonic() + 10
+        while not ready:
+            if time.monotonic() > deadline:
+                fail("the server did not start listening within 10 s")
+            time.sleep(0.005)
+        run.port = ready[0]
+        run.t0 = time.monotonic_ns() + int(cfg["t0_delay_s"] * 1e9)
+        impl = sys.implementation.name
+        emit(
+            {
+                "event": "ready",
+                "port": run.port,
+                "t0_ns": run.t0,
+                "pid": os.getpid(),
+                "python": "%s %s (%s)" % (impl, sys.version.split()[0], sys.executable),
+                "switch_interval_s": sys.getswitchinterval(),
+            }
+        )
+        stats = start_clients(run, cfg["clients"], cfg["affinity"]["clients"])
+        service = holder[0] if holder else None
+        extra = {}
+
+        def worker_pids():
+            # Read at the end: the pool starts its processes lazily.
+            pids = service.worker_pids() if service is not None else []
+            extra["processes"] = [
+                {"name": "worker-process-%d" % i, "pid": p} for i, p in enumerate(pids)
+            ]
+
+        finish_runner(run, stats, extra, worker_pids)
+    else:
+        sys.setswitchinterval(cfg["switch_interval_s"])
+        run.port = cfg["port"]
+        run.t0 = cfg["t0_ns"]
+        emit({"event": "ready", "pid": os.getpid()})
+        stats = start_clients(run, cfg["clients"], cfg["affinity"]["clients"])
+        finish_runner(run, stats, {}, lambda: None)
+
+
+def finish_runner(run, stats, extra, before_summary):
+    for k in range(1, run.seconds + 1):
+        sleep_until(run.t0 + min(k * 1_000_000_000, run.duration_ns))
+        emit({"event": "second", "t": k - 1, "counts": {s.name: s.per_second[k - 1] for s in stats}})
+    before_summary()
+    clients = []
+    for s in stats:
+        clients.append(
+            {
+                "name": s.name,
+                "n": s.n,
+                "start_s": s.start_s,
+                "issued": s.issued,
+                "completed": s.completed,
+                "wrong": s.wrong,
+                "per_second": list(s.per_second),
+                "latencies_us": list(s.latencies_us),
+            }
+        )
+    summary = {"event": "summary", "role": run.cfg["role"], "clients": clients, "threads": THREADS}
+    summary.update(extra)
+    emit(summary)
+    time.sleep(600)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # report, do not hang
+        fail("%s: %s" % (type(e).__name__, e))

@@ -1,0 +1,239 @@
+//! The Rust backend's executors: a pool of real threads and a pool of real worker processes.
+//!
+//! - [`ThreadPool`] behaves like `ThreadPoolExecutor`: a shared work queue; a new thread is
+//!   started at submit time when no thread is idle, up to `max` threads; each pins itself to
+//!   the workers' cores.
+//! - [`ProcessPool`] behaves like `ProcessPoolExecutor`: all `max` worker processes start at
+//!   the first submit (`execsim __live worker`), each pinned to the workers' cores; one I/O
+//!   thread per worker process takes the next item off the shared queue, writes `n\n` to the
+//!   worker's stdin and reads the reply from its stdout (the counterpart of the feeder and
+//!   manager threads).
+//!
+//! Replies go back to the event loop through a tokio oneshot channel, which wakes the loop
+//! (as `call_soon_threadsafe` does).
+
+use super::gil::Gil;
+use super::{fail, pin, register_process, register_thread};
+use crate::prime::find_nth_prime;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use tokio::sync::oneshot;
+
+/// One request for a pool.
+pub struct Job {
+    /// The argument.
+    pub n: u64,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<u64>,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Job>,
+    idle: usize,
+    started: usize,
+}
+
+/// A work queue shared by a pool's threads.
+#[derive(Clone, Default)]
+struct Queue(Arc<(Mutex<State>, Condvar)>);
+
+impl Queue {
+    /// Blocks until a job is available.
+    fn take(&self) -> Job {
+        let (m, cv) = &*self.0;
+        let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(j) = st.queue.pop_front() {
+                return j;
+            }
+            st.idle += 1;
+            st = cv.wait(st).unwrap_or_else(|e| e.into_inner());
+            st.idle -= 1;
+        }
+    }
+}
+
+/// `ThreadPoolExecutor`'s counterpart.
+#[derive(Clone)]
+pub struct ThreadPool {
+    queue: Queue,
+    max: usize,
+    cores: Vec<usize>,
+    gil: Option<Gil>,
+}
+
+impl ThreadPool {
+    /// A pool of at most `max` threads pinned to `cores`, started lazily; with `gil`, each
+    /// worker holds the emulated GIL while it computes.
+    pub fn new(max: usize, cores: Vec<usize>, gil: Option<Gil>) -> ThreadPool {
+        ThreadPool {
+            queue: Queue::default(),
+            max: max.max(1),
+            cores,
+            gil,
+        }
+    }
+
+    /// Queues `n`; the answer arrives on the returned channel.
+    pub fn submit(&self, n: u64) -> oneshot::Receiver<u64> {
+        let (tx, rx) = oneshot::channel();
+        let (m, cv) = &*self.queue.0;
+        let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+        st.queue.push_back(Job { n, reply: tx });
+        if st.idle == 0 && st.started < self.max {
+            let k = st.started;
+            st.started += 1;
+            let queue = self.queue.clone();
+            let cores = self.cores.clone();
+            let gil = self.gil.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("worker-{k}"))
+                .spawn(move || {
+                    register_thread(&format!("worker-{k}"));
+                    pin(&cores);
+                    loop {
+                        let job = queue.take();
+                        let p = match &gil {
+                            Some(g) => g.compute(job.n),
+                            None => find_nth_prime(job.n).unwrap_or(0),
+                        };
+                        let _ = job.reply.send(p);
+                    }
+                });
+            if spawned.is_err() {
+                fail("cannot start a pool thread");
+            }
+        } else {
+            cv.notify_one();
+        }
+        rx
+    }
+}
+
+/// `ProcessPoolExecutor`'s counterpart.
+#[derive(Clone)]
+pub struct ProcessPool {
+    queue: Queue,
+    max: usize,
+    cores: Vec<usize>,
+    exe: PathBuf,
+    started: Arc<Mutex<bool>>,
+}
+
+impl ProcessPool {
+    /// A pool of `max` worker processes (the execsim binary `exe`) pinned to `cores`.
+    pub fn new(max: usize, cores: Vec<usize>, exe: PathBuf) -> ProcessPool {
+        ProcessPool {
+            queue: Queue::default(),
+            max: max.max(1),
+            cores,
+            exe,
+            started: Arc::new(Mutex::new(false)),
+        }
+    }
+
+    fn start_workers(&self) {
+        for k in 0..self.max {
+            let cfg = serde_json::json!({ "cores": self.cores }).to_string();
+            let mut cmd = Command::new(&self.exe);
+            cmd.arg("__live")
+                .arg("worker")
+                .arg(cfg)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit());
+            // SAFETY: the closure only calls prctl, which is async-signal-safe.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                    Ok(())
+                });
+            }
+            let mut child = match cmd.spawn() {
+                Ok(c) => c,
+                Err(e) => fail(&format!("cannot start a worker process: {e}")),
+            };
+            register_process(&format!("worker-process-{k}"), child.id());
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+            let queue = self.queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("pool-io-{k}"))
+                .spawn(move || {
+                    register_thread(&format!("pool-io-{k}"));
+                    // The child is reaped by the supervisor's group kill; keep the handle.
+                    let _child = child;
+                    let mut line = String::new();
+                    loop {
+                        let job = queue.take();
+                        if writeln!(stdin, "{}", job.n).and_then(|_| stdin.flush()).is_err() {
+                            fail("a worker process closed its input");
+                        }
+                        line.clear();
+                        match stdout.read_line(&mut line) {
+                            Ok(0) | Err(_) => fail("a worker process died"),
+                            Ok(_) => {}
+                        }
+                        let p = line.trim().parse().unwrap_or(0);
+                        let _ = job.reply.send(p);
+                    }
+                });
+            if spawned.is_err() {
+                fail("cannot start a pool I/O thread");
+            }
+        }
+    }
+
+    /// Queues `n` (starting the worker processes at the first call).
+    pub fn submit(&self, n: u64) -> oneshot::Receiver<u64> {
+        {
+            let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+            if !*started {
+                *started = true;
+                self.start_workers();
+            }
+        }
+        let (tx, rx) = oneshot::channel();
+        let (m, cv) = &*self.queue.0;
+        let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
+        st.queue.push_back(Job { n, reply: tx });
+        cv.notify_one();
+        rx
+    }
+}
+
+/// `execsim __live worker '{"cores":[...]}'`: pins itself, then answers `n` lines on stdin
+/// with `find_nth_prime(n)` lines on stdout until stdin closes.
+pub fn worker_process_main(config_json: &str) -> i32 {
+    let cores: Vec<usize> = serde_json::from_str::<serde_json::Value>(config_json)
+        .ok()
+        .and_then(|v| serde_json::from_value(v["cores"].clone()).ok())
+        .unwrap_or_default();
+    if let Err(e) = super::procfs::pin_current_thread(&cores) {
+        eprintln!("execsim worker: sched_setaffinity({cores:?}): {e}");
+    }
+    let stdin = std::io::stdin();
+    let mut out = std::io::stdout().lock();
+    let mut line = String::new();
+    let mut input = stdin.lock();
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) | Err(_) => return 0,
+            Ok(_) => {}
+        }
+        let p = line
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .and_then(find_nth_prime)
+            .unwrap_or(0);
+        if writeln!(out, "{p}").and_then(|_| out.flush()).is_err() {
+            return 0;
+        }
+    }
+}
