@@ -66,6 +66,59 @@ pub struct Calibration {
     pub meta: Meta,
     /// Coefficients of the prime core, one section per backend (both required).
     pub core: CoreSection,
+    /// Optional `[service]`: per-step service costs fitted from live runs
+    /// (`execsim calibrate --from-live`); simulation uses them unless a scenario's
+    /// `[costs.service]` overrides them. Absent: the model's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<crate::service::ServiceCosts>,
+    /// Optional `[machine]`: scheduler and wake-up costs fitted from live runs; a scenario's
+    /// `[costs.machine]` still wins. Absent: the model's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<crate::machine::MachineCosts>,
+    /// Optional `[live_fit]`: how `[service]` and `[machine]` were fitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_fit: Option<LiveFitInfo>,
+}
+
+/// The `[live_fit]` table: provenance of the `[service]` and `[machine]` sections.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveFitInfo {
+    /// When the live runs were measured, UTC, ISO 8601.
+    pub date: String,
+    /// The command line that produced it.
+    pub command: String,
+    /// The live backend measured.
+    pub backend: String,
+    /// What ran the live service.
+    pub runtime: String,
+    /// Live repetitions per measurement (their median is fitted).
+    pub reps: u32,
+    /// How the factors were fitted.
+    pub method: String,
+    /// One entry per fitted group of costs.
+    #[serde(default)]
+    pub points: Vec<LiveFitPointRecord>,
+}
+
+/// One measured scenario and the factor fitted from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveFitPointRecord {
+    /// The measurement (e.g. `inline-one-core`).
+    pub name: String,
+    /// The costs it scales.
+    pub scales: String,
+    /// Live median rate, requests per second.
+    pub live_rate: f64,
+    /// Live rates of each repetition.
+    pub live_rates: Vec<f64>,
+    /// Simulated rate with the default costs.
+    pub sim_rate_default: f64,
+    /// Simulated rate with the fitted costs.
+    pub sim_rate_fitted: f64,
+    /// The factor applied to the model's default costs of that group.
+    pub factor: f64,
 }
 
 /// The `[meta]` table: the machine the file was (last) written on. Every field is optional.

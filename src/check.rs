@@ -98,8 +98,8 @@ pub struct CheckConfig {
     /// Extra time allowed per GIL turn beyond the modelled costs (default 0).
     pub gil_turn_margin: SimDuration,
     /// How long a core may stay idle while a thread that may use it waits elsewhere
-    /// (default: None, meaning the modelled wake-up latency: `wake_idle + wake_jitter +
-    /// ctx_switch`).
+    /// (default: None, meaning the modelled bound: idle balancing runs at the busy core's
+    /// next tick, then the thread pays an idle wake-up: `tick + wake_idle + ctx_switch`).
     pub idle_grace: Option<SimDuration>,
 }
 
@@ -163,10 +163,12 @@ struct Wait {
 /// wait expires with no switch sets the drop request, the holder drops within `drop_notice`
 /// of running Python, and the signalled waiter wakes: `interval + timer_slack + drop_notice +
 /// max(wake_idle, wake_busy) + wake_jitter + 2 ctx_switch`. Waiters are signalled longest
-/// first, so every other thread that holds the GIL during the wait may take at most about one
-/// turn ahead of it: the bound is `(1 + distinct other holders) × turn`. A thread that stays
-/// in line while the same holders pass the GIL between themselves, turn after turn, breaks it:
-/// that is starvation.
+/// first, but CPython does not promise the signalled waiter the GIL: any thread that enters
+/// `take_gil` while it is free takes it (a thread back from a system call, or the previous
+/// holder woken from its forced-switch wait). So every other thread that holds the GIL during
+/// the wait is allowed two turns ahead of it: the bound is `2 × distinct other holders ×
+/// turn` (at least two turns). A thread that stays in line while the same holders pass the
+/// GIL between themselves, turn after turn, breaks it: that is starvation.
 ///
 /// **Work conservation.** A core is idle when it runs nothing, has nothing queued and nothing
 /// on its way. A thread queued on another core that may run on an idle core must be taken
@@ -260,7 +262,7 @@ impl Checker {
                     self.stats.longest_gil_wait_wall_ns = now.saturating_since(w.since).as_nanos();
                     self.stats.longest_gil_wait = Some((t, w.since));
                 }
-                let bound = turn.as_nanos() * (1 + w.holders.len().max(1) as u64);
+                let bound = turn.as_nanos() * (2 * w.holders.len().max(1) as u64);
                 if self.cfg.on(Invariant::BoundedGilWait) && w.charged > bound {
                     let holders: Vec<&str> =
                         w.holders.iter().map(|&h| world.thread_name(h)).collect();
@@ -268,7 +270,7 @@ impl Checker {
                         time: now,
                         invariant: Invariant::BoundedGilWait,
                         message: format!(
-                            "{} has waited for the GIL of interpreter {} since {} ({} in all), {} of it while the holder ran Python; the bound is {} = (1 + {} other holders [{}]) x turn {} (interval {interval})",
+                            "{} has waited for the GIL of interpreter {} since {} ({} in all), {} of it while the holder ran Python; the bound is {} = 2 x {} other holders [{}] x turn {} (interval {interval})",
                             world.thread_name(t),
                             interp.0,
                             w.since,
@@ -325,7 +327,7 @@ impl Checker {
         let grace = self
             .cfg
             .idle_grace
-            .unwrap_or(mc.wake_idle + mc.wake_jitter + mc.ctx_switch);
+            .unwrap_or(mc.tick + mc.wake_idle + mc.wake_jitter + mc.ctx_switch);
         for (i, &u) in unserved.iter().enumerate() {
             // The condition held from `since` until this event at least.
             let Some(since) = self.unserved_since[i] else {

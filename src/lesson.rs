@@ -109,3 +109,13 @@ pub fn scenarios() -> Vec<Scenario> {
         scenario(ExecutorKind::Process, ms(5), Placement::Unpinned),
     ]
 }
+
+/// Simulates every lesson scenario, in parallel on the current rayon pool; results come
+/// back in [`scenarios`] order and do not depend on the number of threads.
+pub fn run_all(cal: &crate::calibration::Calibration) -> Vec<crate::results::RunResult> {
+    use rayon::prelude::*;
+    scenarios()
+        .par_iter()
+        .map(|s| crate::run::simulate(s, cal, &crate::run::SimOptions::default()).result)
+        .collect()
+}

@@ -5,6 +5,7 @@
 //! calibrated against the real prime core.
 #![warn(missing_docs)]
 
+pub mod builder;
 pub mod calibrate;
 pub mod calibration;
 pub mod check;
@@ -13,8 +14,9 @@ pub mod cost;
 pub mod interp;
 pub mod kernel;
 pub mod lesson;
-pub mod plot;
+pub mod live;
 pub mod machine;
+pub mod plot;
 pub mod prime;
 pub mod report;
 pub mod results;

@@ -43,6 +43,9 @@ enum Command {
     Run(RunArgs),
     /// Simulate the lesson's scenarios and print them side by side.
     Lesson(LessonArgs),
+    /// Draw figures as PNG and SVG: `plot lesson` (the lesson's simulated figures), `plot run
+    /// FILE` (one scenario's rates, latency and GIL timeline), `plot overlay SIM LIVE`.
+    Plot(execsim::plot::cli::PlotArgs),
     /// Run a sweep: a base scenario and a grid of values for any keys, in parallel; one CSV
     /// row per point.
     ///
@@ -54,6 +57,15 @@ enum Command {
     Sweep(SweepArgs),
     /// Join sweep shard CSVs (from --shard runs) into the file a single run would give.
     Merge(MergeArgs),
+    /// Run a scenario for real on loopback (127.0.0.1, an ephemeral port) with the CPython
+    /// reference service or the Rust server; reports what `run` reports.
+    Live(execsim::live::cli::LiveArgs),
+    /// Simulate a scenario and run it live K times; print simulated vs live rates per client
+    /// and phase (median, min..max, relative error) and write a plot.
+    Compare(execsim::live::cli::CompareArgs),
+    /// Internal: the rust backend's live processes.
+    #[command(name = "__live", hide = true)]
+    LiveInternal(execsim::live::cli::InternalArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -91,6 +103,10 @@ struct SweepArgs {
     /// Worker threads (default: one per core). Results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// For a two-key grid: draw this CSV column as a heatmap next to the CSV (default: the
+    /// first client's rate in the last phase). Needs --out.
+    #[arg(long)]
+    heatmap: Option<String>,
     /// Calibration file (default: the embedded one).
     #[arg(long)]
     calibration: Option<PathBuf>,
@@ -117,6 +133,12 @@ struct LessonArgs {
     /// Calibration file (default: the embedded one).
     #[arg(long)]
     calibration: Option<PathBuf>,
+    /// Directory for the lesson's figures (PNG and SVG; not with --json).
+    #[arg(long, default_value = "plots")]
+    plots: PathBuf,
+    /// Do not draw the figures.
+    #[arg(long)]
+    no_plots: bool,
 }
 
 /// A prime core implementation (command-line spelling of [`Backend`]).
@@ -158,6 +180,13 @@ struct CalibrateArgs {
     /// Kill the Python subprocess after this many seconds.
     #[arg(long, default_value_t = 300.0)]
     timeout: f64,
+    /// Instead of timing the prime core, fit the simulator's per-step service and wake-up
+    /// costs from live runs of the backend (writes [service], [machine], [live_fit]).
+    #[arg(long)]
+    from_live: bool,
+    /// With --from-live: live repetitions per measurement (the median is fitted).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
 }
 
 #[derive(clap::Args, Debug)]
@@ -189,8 +218,12 @@ fn run(command: Command) -> Result<()> {
         Command::Cost(args) => cmd_cost(args),
         Command::Run(args) => cmd_run(args),
         Command::Lesson(args) => cmd_lesson(args),
+        Command::Plot(args) => execsim::plot::cli::plot_cmd(args),
         Command::Sweep(args) => cmd_sweep(args),
         Command::Merge(args) => cmd_merge(args),
+        Command::Live(args) => execsim::live::cli::live(args),
+        Command::Compare(args) => execsim::live::cli::compare_cmd(args),
+        Command::LiveInternal(args) => execsim::live::cli::internal(args),
     }
 }
 
@@ -211,6 +244,15 @@ fn command_line() -> String {
 
 fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
     let backend: Backend = args.backend.into();
+    if args.from_live {
+        return execsim::live::cli::calibrate_from_live(
+            backend,
+            &args.out,
+            args.python,
+            args.reps,
+            &command_line(),
+        );
+    }
     let mut opts = CalibrateOptions::new(backend);
     opts.python = args.python;
     if let Some(ns) = args.ns {
@@ -326,13 +368,9 @@ fn cmd_run(args: RunArgs) -> Result<()> {
 }
 
 fn cmd_lesson(args: LessonArgs) -> Result<()> {
-    use execsim::run::{simulate, SimOptions};
     let cal = load_calibration(args.calibration.as_ref())?;
     let start = std::time::Instant::now();
-    let runs: Vec<_> = execsim::lesson::scenarios()
-        .iter()
-        .map(|s| simulate(s, &cal, &SimOptions::default()).result)
-        .collect();
+    let runs = execsim::lesson::run_all(&cal);
     let wall = start.elapsed();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&runs)?);
@@ -351,6 +389,17 @@ fn cmd_lesson(args: LessonArgs) -> Result<()> {
         runs.len(),
         wall.as_secs_f64()
     );
+    if !args.no_plots {
+        let start = std::time::Instant::now();
+        let opts = execsim::plot::figures::LessonFigureOptions::default();
+        let files = execsim::plot::figures::lesson_figures(&runs, &cal, &args.plots, &opts)?;
+        println!(
+            "{} figures (PNG and SVG) drawn in {}/ in {:.1} s (see README.md, Pictures)",
+            files.len() / 2,
+            args.plots.display(),
+            start.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }
 
@@ -367,8 +416,10 @@ fn cmd_sweep(args: SweepArgs) -> Result<()> {
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(total as u64);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} points  {elapsed} (eta {eta})")
-                .expect("valid template"),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} points  {elapsed} (eta {eta})",
+            )
+            .expect("valid template"),
         );
         b
     } else {
@@ -384,6 +435,10 @@ fn cmd_sweep(args: SweepArgs) -> Result<()> {
     let csv = execsim::sweep::to_csv(&sweep, &results);
     match &args.out {
         Some(p) => {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
             std::fs::write(p, &csv).with_context(|| format!("writing {}", p.display()))?;
             eprintln!(
                 "{} points x {} reps in {:.2} s -> {}",
@@ -394,6 +449,53 @@ fn cmd_sweep(args: SweepArgs) -> Result<()> {
             );
         }
         None => print!("{csv}"),
+    }
+    if let (Some(out), Some(first)) = (&args.out, results.first()) {
+        // Default: the first client's rate in the last phase.
+        let client = first.names[0].split('.').next().unwrap_or("").to_string();
+        let metric = args.heatmap.clone().or_else(|| {
+            first
+                .names
+                .iter()
+                .rfind(|n| n.starts_with(&format!("{client}.rate@")))
+                .cloned()
+        });
+        if let Some(metric) = metric {
+            if let Some((xs, ys, values)) = execsim::sweep::grid_matrix(&sweep, &results, &metric) {
+                let fig = execsim::plot::heatmap::Heatmap {
+                    title: format!("{metric} over {} x {}", sweep.grid[0].0, sweep.grid[1].0),
+                    subtitle: format!(
+                        "sweep {} ({} reps per point)",
+                        args.file.display(),
+                        sweep.reps
+                    ),
+                    x_desc: sweep.grid[1].0.clone(),
+                    y_desc: sweep.grid[0].0.clone(),
+                    value_desc: metric.clone(),
+                    x_labels: xs,
+                    y_labels: ys,
+                    panels: vec![execsim::plot::heatmap::HeatmapPanel {
+                        title: String::new(),
+                        values,
+                    }],
+                };
+                let dir = out
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new("."));
+                let stem = format!(
+                    "{}-heatmap",
+                    out.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep")
+                );
+                let files = execsim::plot::save(&fig, dir, &stem)
+                    .map_err(|e| anyhow::anyhow!("heatmap: {e}"))?;
+                eprintln!("heatmap of {metric}: {}", files[0].display());
+            } else if args.heatmap.is_some() {
+                anyhow::bail!(
+                    "--heatmap needs a grid of exactly two keys and an existing column {metric:?}"
+                );
+            }
+        }
     }
     Ok(())
 }

@@ -85,6 +85,18 @@ pub struct GilResult {
     pub drop_requests: u64,
     /// Acquisitions, including re-takes.
     pub acquisitions: u64,
+    /// Seconds each of the interpreter's threads held this GIL, by thread name.
+    #[serde(default)]
+    pub hold_s: Vec<ThreadHold>,
+}
+
+/// How long one thread held its interpreter's GIL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadHold {
+    /// Thread name.
+    pub thread: String,
+    /// Seconds holding the GIL.
+    pub seconds: f64,
 }
 
 /// The outcome of one run.

@@ -73,16 +73,17 @@ pub struct SimOutput {
 /// assert!(out.result.client("simple").unwrap().completed > 1000);
 /// ```
 pub fn simulate(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> SimOutput {
-    let machine_costs = scenario.costs.machine.unwrap_or_default();
+    // A scenario's overrides win over the calibration's fitted costs, which win over defaults.
+    let machine_costs = scenario.costs.machine.or(cal.machine).unwrap_or_default();
     let interp_costs = scenario.costs.interp.unwrap_or_default();
-    let service_costs = scenario.costs.service.unwrap_or_default();
+    let service_costs = scenario.costs.service.or(cal.service).unwrap_or_default();
     let streams = crate::kernel::RngStreams::new(scenario.seed);
     let machine = Machine::new(
         scenario.machine.cores,
         machine_costs,
         streams.stream("machine/wake-jitter"),
     );
-    let mut rt = Runtime::new(machine, interp_costs);
+    let mut rt = Runtime::new(machine, interp_costs, streams.stream("interp/timer-jitter"));
     if opts.trace {
         rt.enable_trace();
     }
@@ -217,6 +218,16 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
                 handoffs: st.handoffs,
                 drop_requests: st.drop_requests,
                 acquisitions: st.acquisitions,
+                hold_s: (0..n_threads as u32)
+                    .map(ThreadId)
+                    .filter(|&t| {
+                        rt.interp_of(t).0 == i && s.python.gil == crate::interp::GilKind::Cpython
+                    })
+                    .map(|t| crate::results::ThreadHold {
+                        thread: w.thread_name(t).to_string(),
+                        seconds: rt.gil_hold_time(t, now).as_secs_f64(),
+                    })
+                    .collect(),
             }
         })
         .collect();

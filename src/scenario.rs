@@ -350,9 +350,7 @@ impl Scenario {
                 .unwrap_or_default();
             let key = e
                 .span()
-                .and_then(|sp| text.get(sp.clone()))
-                .map(|k| k.trim().trim_matches('"').to_string())
-                .filter(|k| !k.contains('\n') && k.len() < 60)
+                .map(|sp| key_at(text, sp.start, &msg))
                 .unwrap_or_default();
             err(key, format!("{msg}{loc}"))
         })?;
@@ -498,6 +496,83 @@ impl Scenario {
             check_cores("affinity.helpers", h)?;
         }
         Ok(())
+    }
+}
+
+/// The dotted path (`clients[1].mix[0].n`) of the key that a parse error at byte `pos` is
+/// about: the last key (or array element) that starts at or before `pos`, which is the key of
+/// the value the error points at, or the key itself for an unknown field. For a missing field
+/// (`msg` says "missing field `x`"), the field's path under the table at `pos`. Empty when the
+/// text is not TOML at all.
+fn key_at(text: &str, pos: usize, msg: &str) -> String {
+    use toml::de::{DeTable, DeValue};
+    use toml::Spanned;
+    fn walk(v: &Spanned<DeValue<'_>>, path: &str, pos: usize, best: &mut (usize, String, bool)) {
+        match v.get_ref() {
+            DeValue::Table(t) => {
+                for (k, kv) in t.iter() {
+                    let p = if path.is_empty() {
+                        k.get_ref().to_string()
+                    } else {
+                        format!("{path}.{}", k.get_ref())
+                    };
+                    // A key's span, or its value's (a `[a.b]` header starts before `b`).
+                    let is_table = matches!(kv.get_ref(), DeValue::Table(_));
+                    for start in [k.span().start, kv.span().start] {
+                        if start <= pos && start >= best.0 {
+                            *best = (start, p.clone(), is_table);
+                        }
+                    }
+                    walk(kv, &p, pos, best);
+                }
+            }
+            DeValue::Array(a) => {
+                for (i, item) in a.iter().enumerate() {
+                    let p = format!("{path}[{i}]");
+                    let start = item.span().start;
+                    if start <= pos && start >= best.0 {
+                        let is_table = matches!(item.get_ref(), DeValue::Table(_));
+                        *best = (start, p.clone(), is_table);
+                    }
+                    walk(item, &p, pos, best);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(doc) = DeTable::parse(text) else {
+        return String::new();
+    };
+    let root = Spanned::new(doc.span(), DeValue::Table(doc.into_inner()));
+    let mut best = (0usize, String::new(), true);
+    walk(&root, "", pos, &mut best);
+    let missing = msg
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next());
+    match missing {
+        Some(field) => {
+            // The error points at the table that lacks the field (or the document's start).
+            let table = if best.2 && pos > 0 {
+                best.1
+            } else {
+                String::new()
+            };
+            if table.is_empty() {
+                field.to_string()
+            } else {
+                format!("{table}.{field}")
+            }
+        }
+        None => {
+            // A table given for an enum key reads as a tagged variant: the key is the parent.
+            let variant = msg
+                .strip_prefix("unknown variant `")
+                .and_then(|r| r.split('`').next());
+            match (variant, best.1.rsplit_once('.')) {
+                (Some(v), Some((parent, last))) if last == v => parent.to_string(),
+                _ => best.1,
+            }
+        }
     }
 }
 

@@ -95,19 +95,32 @@ impl Sweep {
     pub fn from_file(path: &Path) -> Result<Sweep, SweepError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| SweepError::Io(format!("cannot read {}: {e}", path.display())))?;
-        Sweep::from_toml(&text, path.parent(), path.file_stem().and_then(|s| s.to_str()))
+        Sweep::from_toml(
+            &text,
+            path.parent(),
+            path.file_stem().and_then(|s| s.to_str()),
+        )
     }
 
     /// Parses a sweep from text; `dir` resolves a relative `base` path; `stem` names the
     /// scenario if it has no name.
-    pub fn from_toml(text: &str, dir: Option<&Path>, stem: Option<&str>) -> Result<Sweep, SweepError> {
-        let mut doc: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| SweepError::Io(format!("not valid TOML: {}", e.message())))?;
+    pub fn from_toml(
+        text: &str,
+        dir: Option<&Path>,
+        stem: Option<&str>,
+    ) -> Result<Sweep, SweepError> {
+        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            SweepError::Io(format!("not valid TOML: {}", e.message()))
+        })?;
         let sweep = match doc.remove("sweep") {
             Some(toml::Value::Table(t)) => t,
             Some(_) => return Err(sweep_err("", "must be a table")),
-            None => return Err(sweep_err("", "a [sweep] table with a [sweep.grid] is required")),
+            None => {
+                return Err(sweep_err(
+                    "",
+                    "a [sweep] table with a [sweep.grid] is required",
+                ))
+            }
         };
         let mut base = doc;
         let mut reps = 1u32;
@@ -117,7 +130,9 @@ impl Sweep {
         for (k, v) in sweep {
             match k.as_str() {
                 "base" => {
-                    let p = v.as_str().ok_or_else(|| sweep_err("base", "must be a file path"))?;
+                    let p = v
+                        .as_str()
+                        .ok_or_else(|| sweep_err("base", "must be a file path"))?;
                     let path = dir.map(|d| d.join(p)).unwrap_or_else(|| p.into());
                     let t = std::fs::read_to_string(&path).map_err(|e| {
                         sweep_err("base", format!("cannot read {}: {e}", path.display()))
@@ -126,7 +141,10 @@ impl Sweep {
                         sweep_err("base", format!("{}: {}", path.display(), e.message()))
                     })?;
                     if !base.is_empty() {
-                        return Err(sweep_err("base", "give the base scenario inline or as a file, not both"));
+                        return Err(sweep_err(
+                            "base",
+                            "give the base scenario inline or as a file, not both",
+                        ));
                     }
                     if !b.contains_key("name") {
                         if let Some(s) = path.file_stem().and_then(|s| s.to_str()) {
@@ -139,8 +157,9 @@ impl Sweep {
                     reps = v
                         .as_integer()
                         .filter(|&r| (1..=10_000).contains(&r))
-                        .ok_or_else(|| sweep_err("reps", "must be a whole number from 1 to 10000"))?
-                        as u32;
+                        .ok_or_else(|| {
+                            sweep_err("reps", "must be a whole number from 1 to 10000")
+                        })? as u32;
                 }
                 "sample" => {
                     sample = Some(
@@ -151,26 +170,37 @@ impl Sweep {
                     );
                 }
                 "sample_seed" => {
-                    sample_seed = v
-                        .as_integer()
-                        .filter(|&r| r >= 0)
-                        .ok_or_else(|| sweep_err("sample_seed", "must be a non-negative whole number"))?
-                        as u64;
+                    sample_seed = v.as_integer().filter(|&r| r >= 0).ok_or_else(|| {
+                        sweep_err("sample_seed", "must be a non-negative whole number")
+                    })? as u64;
                 }
                 "grid" => {
-                    let t = v.as_table().ok_or_else(|| sweep_err("grid", "must be a table of key = [values]"))?;
+                    let t = v
+                        .as_table()
+                        .ok_or_else(|| sweep_err("grid", "must be a table of key = [values]"))?;
                     for (key, vals) in t {
                         let arr = vals.as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
-                            sweep_err(&format!("grid.\"{key}\""), "must be a non-empty list of values")
+                            sweep_err(
+                                &format!("grid.\"{key}\""),
+                                "must be a non-empty list of values",
+                            )
                         })?;
                         grid.push((key.clone(), arr.clone()));
                     }
                 }
-                other => return Err(sweep_err(other, "unknown key (expected base, reps, sample, sample_seed, grid)")),
+                other => {
+                    return Err(sweep_err(
+                        other,
+                        "unknown key (expected base, reps, sample, sample_seed, grid)",
+                    ))
+                }
             }
         }
         if grid.is_empty() {
-            return Err(sweep_err("grid", "at least one key with values is required"));
+            return Err(sweep_err(
+                "grid",
+                "at least one key with values is required",
+            ));
         }
         if !base.contains_key("name") {
             if let Some(s) = stem {
@@ -179,7 +209,10 @@ impl Sweep {
         }
         let total: usize = grid.iter().map(|(_, v)| v.len()).product();
         if total > 10_000_000 {
-            return Err(sweep_err("grid", format!("{total} points is more than 10,000,000")));
+            return Err(sweep_err(
+                "grid",
+                format!("{total} points is more than 10,000,000"),
+            ));
         }
         let sw = Sweep {
             base,
@@ -226,7 +259,8 @@ impl Sweep {
         for (k, (key, vals)) in self.grid.iter().enumerate().rev() {
             let v = &vals[rest % vals.len()];
             rest /= vals.len();
-            set_path(&mut doc, key, v.clone()).map_err(|m| sweep_err(&format!("grid.\"{key}\""), m))?;
+            set_path(&mut doc, key, v.clone())
+                .map_err(|m| sweep_err(&format!("grid.\"{key}\""), m))?;
             values[k] = value_text(v);
         }
         let text = toml::to_string(&doc).map_err(|e| SweepError::Io(e.to_string()))?;
@@ -273,7 +307,9 @@ fn set_path(doc: &mut toml::Value, path: &str, v: toml::Value) -> Result<(), Str
             }
             None => (*part, None),
         };
-        let table = cur.as_table_mut().ok_or_else(|| format!("{name:?} is not inside a table"))?;
+        let table = cur
+            .as_table_mut()
+            .ok_or_else(|| format!("{name:?} is not inside a table"))?;
         match index {
             None if last => {
                 table.insert(name.to_string(), v);
@@ -318,8 +354,17 @@ pub struct Metrics {
 /// second of a phase is left out when the phase is longer than one second (start-up
 /// transient), as in the lesson's "before" and "during".
 pub fn metrics(r: &RunResult) -> Metrics {
-    let secs = r.clients.iter().map(|c| c.per_second.len()).max().unwrap_or(0);
-    let mut starts: Vec<usize> = r.clients.iter().map(|c| c.start_s.ceil() as usize).collect();
+    let secs = r
+        .clients
+        .iter()
+        .map(|c| c.per_second.len())
+        .max()
+        .unwrap_or(0);
+    let mut starts: Vec<usize> = r
+        .clients
+        .iter()
+        .map(|c| c.start_s.ceil() as usize)
+        .collect();
     starts.push(0);
     starts.sort_unstable();
     starts.dedup();
@@ -351,9 +396,9 @@ pub fn metrics(r: &RunResult) -> Metrics {
 /// Two-sided 95% Student t quantile for `df` degrees of freedom.
 pub fn t95(df: usize) -> f64 {
     const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::NAN,
@@ -401,7 +446,9 @@ pub fn run_point(p: &Point, reps: u32, cal: &Calibration) -> PointResult {
     }
     let k = all.len() as f64;
     let cols = names.len();
-    let mean: Vec<f64> = (0..cols).map(|j| all.iter().map(|r| r[j]).sum::<f64>() / k).collect();
+    let mean: Vec<f64> = (0..cols)
+        .map(|j| all.iter().map(|r| r[j]).sum::<f64>() / k)
+        .collect();
     let ci95 = if reps > 1 {
         (0..cols)
             .map(|j| {
@@ -436,8 +483,14 @@ impl std::str::FromStr for Shard {
     /// Parses `I/N` with 0 <= I < N.
     fn from_str(s: &str) -> Result<Shard, String> {
         let (i, n) = s.split_once('/').ok_or("a shard is I/N, e.g. 0/4")?;
-        let index: usize = i.trim().parse().map_err(|_| format!("bad shard number {i:?}"))?;
-        let count: usize = n.trim().parse().map_err(|_| format!("bad shard count {n:?}"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad shard number {i:?}"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("bad shard count {n:?}"))?;
         if count == 0 || index >= count {
             return Err(format!("shard {index}/{count}: need 0 <= I < N"));
         }
@@ -526,7 +579,11 @@ pub fn merge(texts: &[String]) -> Result<String, String> {
         let h = r.headers().map_err(|e| format!("file {k}: {e}"))?.clone();
         match &header {
             None => header = Some(h),
-            Some(h0) if *h0 != h => return Err(format!("file {k}: its header differs from the first file's")),
+            Some(h0) if *h0 != h => {
+                return Err(format!(
+                    "file {k}: its header differs from the first file's"
+                ))
+            }
             _ => {}
         }
         for rec in r.records() {
@@ -558,11 +615,7 @@ pub type GridMatrix = (Vec<String>, Vec<String>, Vec<Vec<f64>>);
 
 /// For a two-key grid: the x labels (second key), y labels (first key) and, for `metric`,
 /// the matrix of means `[y][x]` (NaN where a point was not run), for a heatmap.
-pub fn grid_matrix(
-    sweep: &Sweep,
-    results: &[PointResult],
-    metric: &str,
-) -> Option<GridMatrix> {
+pub fn grid_matrix(sweep: &Sweep, results: &[PointResult], metric: &str) -> Option<GridMatrix> {
     if sweep.grid.len() != 2 {
         return None;
     }

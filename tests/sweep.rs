@@ -33,7 +33,10 @@ fn sweep() -> Sweep {
 
 fn run_on(threads: usize, sw: &Sweep, shard: Option<Shard>) -> String {
     let cal = Calibration::default_embedded();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     let res = pool.install(|| run(sw, &cal, shard, &|| {})).unwrap();
     to_csv(sw, &res)
 }
@@ -56,11 +59,15 @@ fn results_do_not_depend_on_thread_count_and_shards_merge_back() {
     let many = run_on(4, &sw, None);
     assert_eq!(one, many);
     assert_eq!(one.lines().count(), 7, "{one}");
-    let shards: Vec<String> = (0..3).map(|i| run_on(2, &sw, Some(Shard { index: i, count: 3 }))).collect();
+    let shards: Vec<String> = (0..3)
+        .map(|i| run_on(2, &sw, Some(Shard { index: i, count: 3 })))
+        .collect();
     // Shards in any order merge into the single run's file.
     let merged = merge(&[shards[2].clone(), shards[0].clone(), shards[1].clone()]).unwrap();
     assert_eq!(merged, one);
-    assert!(merge(&[shards[0].clone(), shards[0].clone()]).unwrap_err().contains("twice"));
+    assert!(merge(&[shards[0].clone(), shards[0].clone()])
+        .unwrap_err()
+        .contains("twice"));
 }
 
 #[test]
@@ -68,8 +75,20 @@ fn the_csv_has_rates_per_phase_with_confidence_intervals() {
     let sw = sweep();
     let csv = run_on(2, &sw, None);
     let header = csv.lines().next().unwrap();
-    for col in ["point", "python.switch_interval", "server.workers", "simple.rate@0s", "simple.rate@1s", "simple.rate@1s.ci95", "simple.p99_us", "trace_hash"] {
-        assert!(header.split(',').any(|h| h == col), "missing {col} in {header}");
+    for col in [
+        "point",
+        "python.switch_interval",
+        "server.workers",
+        "simple.rate@0s",
+        "simple.rate@1s",
+        "simple.rate@1s.ci95",
+        "simple.p99_us",
+        "trace_hash",
+    ] {
+        assert!(
+            header.split(',').any(|h| h == col),
+            "missing {col} in {header}"
+        );
     }
     // workers = 1: the light client starves behind the long request in every replication.
     let mut r = csv::Reader::from_reader(csv.as_bytes());
@@ -100,13 +119,30 @@ fn a_sample_is_seeded_and_sorted() {
 fn bad_sweeps_name_the_key() {
     for (text, needle) in [
         (SWEEP.replace("reps = 2", "reps = 0"), "sweep.reps"),
-        (SWEEP.replace("\"server.workers\" = [1, 2]", "\"server.workers\" = []"), "server.workers"),
-        (SWEEP.replace("\"server.workers\" = [1, 2]", "\"server.workerz\" = [1]"), "workerz"),
-        (SWEEP.replace("\"server.workers\" = [1, 2]", "\"clients[5].n\" = [1]"), "clients[5]"),
-        (SWEEP.replace("\"server.workers\" = [1, 2]", "\"machine.cores\" = [0]"), "machine.cores"),
-        (SWEEP.replace("[sweep]", "[sweep]\nbogus = 1"), "sweep.bogus"),
+        (
+            SWEEP.replace("\"server.workers\" = [1, 2]", "\"server.workers\" = []"),
+            "server.workers",
+        ),
+        (
+            SWEEP.replace("\"server.workers\" = [1, 2]", "\"server.workerz\" = [1]"),
+            "workerz",
+        ),
+        (
+            SWEEP.replace("\"server.workers\" = [1, 2]", "\"clients[5].n\" = [1]"),
+            "clients[5]",
+        ),
+        (
+            SWEEP.replace("\"server.workers\" = [1, 2]", "\"machine.cores\" = [0]"),
+            "machine.cores",
+        ),
+        (
+            SWEEP.replace("[sweep]", "[sweep]\nbogus = 1"),
+            "sweep.bogus",
+        ),
     ] {
-        let e = Sweep::from_toml(&text, None, None).expect_err(needle).to_string();
+        let e = Sweep::from_toml(&text, None, None)
+            .expect_err(needle)
+            .to_string();
         assert!(e.contains(needle), "{e:?} should mention {needle:?}");
     }
 }

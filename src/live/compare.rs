@@ -97,8 +97,7 @@ pub struct Row {
 impl Row {
     /// Within [`TARGET_REL_ERROR`] of the live median.
     pub fn within_target(&self) -> bool {
-        self.rel_error
-            .is_some_and(|e| e.abs() <= TARGET_REL_ERROR)
+        self.rel_error.is_some_and(|e| e.abs() <= TARGET_REL_ERROR)
     }
 }
 
@@ -231,7 +230,11 @@ impl fmt::Display for Comparison {
                 Some(e) => format!(
                     "{:+.1}%{}",
                     e * 100.0,
-                    if e.abs() <= TARGET_REL_ERROR { "" } else { " !" }
+                    if e.abs() <= TARGET_REL_ERROR {
+                        ""
+                    } else {
+                        " !"
+                    }
                 ),
                 None => "n/a".to_string(),
             };
@@ -247,11 +250,7 @@ impl fmt::Display for Comparison {
                 err
             )?;
         }
-        let missed = self
-            .rows
-            .iter()
-            .filter(|r| !r.within_target())
-            .count();
+        let missed = self.rows.iter().filter(|r| !r.within_target()).count();
         writeln!(
             f,
             "{} of {} rows within {:.0}% of the live median ('!' marks a miss)",
@@ -367,7 +366,9 @@ pub fn plot_svg(c: &Comparison) -> String {
         mt + ph / 2.0,
         mt + ph / 2.0
     );
-    let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+    let colours = [
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
+    ];
     for (i, (name, vals, dashed)) in series.iter().enumerate() {
         let colour = colours[(i / 2) % colours.len()];
         let pts: Vec<String> = vals
@@ -375,7 +376,11 @@ pub fn plot_svg(c: &Comparison) -> String {
             .enumerate()
             .map(|(k, &v)| format!("{:.1},{:.1}", x(k as f64 + 0.5), y(v)))
             .collect();
-        let dash = if *dashed { r#" stroke-dasharray="6 4""# } else { "" };
+        let dash = if *dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
             r#"<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{}"/>"#,
@@ -415,8 +420,14 @@ mod tests {
         );
         let p = phases(&s);
         assert_eq!(p.len(), 2);
-        assert_eq!((p[0].label.as_str(), p[0].from_s, p[0].to_s), ("before long", 1, 2));
-        assert_eq!((p[1].label.as_str(), p[1].from_s, p[1].to_s), ("during long", 3, 12));
+        assert_eq!(
+            (p[0].label.as_str(), p[0].from_s, p[0].to_s),
+            ("before long", 1, 2)
+        );
+        assert_eq!(
+            (p[1].label.as_str(), p[1].from_s, p[1].to_s),
+            ("during long", 3, 12)
+        );
     }
 
     #[test]
@@ -426,12 +437,9 @@ mod tests {
             crate::kernel::SimDuration::from_millis(5),
             crate::lesson::Placement::Unpinned,
         );
-        let mut sim = crate::run::simulate(
-            &s,
-            &Calibration::default_embedded(),
-            &SimOptions::default(),
-        )
-        .result;
+        let mut sim =
+            crate::run::simulate(&s, &Calibration::default_embedded(), &SimOptions::default())
+                .result;
         sim.clients[0].per_second = vec![100; 12];
         let mut live = sim.clone();
         live.clients[0].per_second = vec![80; 12];

@@ -17,6 +17,7 @@
 //! [`compare`] runs simulation and live runs side by side; [`fit`] fits the simulator's
 //! per-step costs from live runs.
 
+pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod cpython;
@@ -38,6 +39,9 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 use supervise::{Group, GroupCleanup, Output};
 
+/// Other load (in cores) above which the machine does not count as idle before a run.
+pub const IDLE_THRESHOLD_CORES: f64 = 0.15;
+
 /// How to run a scenario live.
 #[derive(Clone, Debug)]
 pub struct LiveOptions {
@@ -58,6 +62,9 @@ pub struct LiveOptions {
     pub emulate_gil: bool,
     /// Time allowed for the service to start listening.
     pub startup_timeout: Duration,
+    /// With the idle check: wait up to this long for the machine to become idle (other
+    /// load below 15% of a core) before starting; the run then starts anyway, with a warning.
+    pub idle_wait: Duration,
 }
 
 impl LiveOptions {
@@ -72,6 +79,7 @@ impl LiveOptions {
             handle_ctrlc: false,
             emulate_gil: false,
             startup_timeout: Duration::from_secs(20),
+            idle_wait: Duration::ZERO,
         }
     }
 }
@@ -140,7 +148,10 @@ fn child_err(group: &Group, idx: usize, message: String) -> LiveError {
     }
 }
 
-fn backend_command(opts: &LiveOptions, cfg: &ChildConfig) -> Result<std::process::Command, LiveError> {
+fn backend_command(
+    opts: &LiveOptions,
+    cfg: &ChildConfig,
+) -> Result<std::process::Command, LiveError> {
     Ok(match opts.backend {
         Backend::Cpython => cpython::command(&opts.python, cfg),
         Backend::Rust => {
@@ -202,7 +213,11 @@ fn wait_ready(
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(child_err(group, idx, "lost the live service's output".into()))
+                return Err(child_err(
+                    group,
+                    idx,
+                    "lost the live service's output".into(),
+                ))
             }
         }
     }
@@ -225,11 +240,20 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         ));
     }
     let busy_cores_before = opts.idle_check.then(|| {
-        let r = procfs::idle_check(Duration::from_millis(300));
-        if let Some(w) = r.warning(0.15) {
-            warnings.push(w);
+        let until = Instant::now() + opts.idle_wait;
+        loop {
+            let r = procfs::idle_check(Duration::from_millis(300));
+            match r.warning(IDLE_THRESHOLD_CORES) {
+                None => break r.busy_cores,
+                Some(_) if Instant::now() < until => {
+                    std::thread::sleep(Duration::from_millis(700));
+                }
+                Some(w) => {
+                    warnings.push(w);
+                    break r.busy_cores;
+                }
+            }
         }
-        r.busy_cores
     });
     let duration = scenario.duration.as_secs_f64();
     let watchdog_s = duration + opts.startup_timeout.as_secs_f64() + 30.0;
@@ -325,7 +349,11 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(child_err(&group, svc, "lost the live processes' output".into()))
+                return Err(child_err(
+                    &group,
+                    svc,
+                    "lost the live processes' output".into(),
+                ))
             }
         }
     }
@@ -379,6 +407,7 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
                 handoffs: g.handoffs,
                 drop_requests: g.drop_requests,
                 acquisitions: g.acquisitions,
+                hold_s: Vec::new(),
             });
         }
         for c in s.clients {

@@ -140,23 +140,34 @@ pub fn parse_line(line: &str) -> Option<Result<Message, String>> {
 
 /// Latency percentiles of a list of microsecond latencies (as simulation reports them).
 pub fn latency_percentiles(latencies_us: &[u64]) -> LatencyUs {
+    latency_histogram(latencies_us).0
+}
+
+/// Percentiles and HdrHistogram's percentile distribution (as in simulation's results:
+/// `(percentile, value)` pairs, 5 ticks per half distance) of microsecond latencies.
+pub fn latency_histogram(latencies_us: &[u64]) -> (LatencyUs, Vec<(f64, u64)>) {
     let Ok(mut h) = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3) else {
-        return LatencyUs::default();
+        return (LatencyUs::default(), Vec::new());
     };
     for &l in latencies_us {
         h.saturating_record(l.max(1));
     }
     if h.is_empty() {
-        return LatencyUs::default();
+        return (LatencyUs::default(), Vec::new());
     }
-    LatencyUs {
+    let dist = h
+        .iter_quantiles(5)
+        .map(|v| (v.quantile_iterated_to() * 100.0, v.value_iterated_to()))
+        .collect();
+    let p = LatencyUs {
         p50: h.value_at_quantile(0.5),
         p90: h.value_at_quantile(0.9),
         p99: h.value_at_quantile(0.99),
         p999: h.value_at_quantile(0.999),
         max: h.max(),
         mean: h.mean(),
-    }
+    };
+    (p, dist)
 }
 
 impl ClientSummary {
@@ -164,6 +175,7 @@ impl ClientSummary {
     pub fn to_result(&self, seconds: usize) -> ClientResult {
         let mut per_second = self.per_second.clone();
         per_second.resize(seconds, 0);
+        let (latency_us, latency_distribution) = latency_histogram(&self.latencies_us);
         ClientResult {
             name: self.name.clone(),
             n: self.n,
@@ -172,7 +184,8 @@ impl ClientSummary {
             completed: self.completed,
             in_flight: self.issued.saturating_sub(self.completed),
             per_second,
-            latency_us: latency_percentiles(&self.latencies_us),
+            latency_us,
+            latency_distribution,
         }
     }
 }

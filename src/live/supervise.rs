@@ -141,7 +141,10 @@ impl Group {
                 match r.read_line(&mut line) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
-                        if tx.send(Output::Line(idx, line.trim_end().to_string())).is_err() {
+                        if tx
+                            .send(Output::Line(idx, line.trim_end().to_string()))
+                            .is_err()
+                        {
                             break;
                         }
                     }

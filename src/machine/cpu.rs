@@ -492,8 +492,17 @@ impl Machine {
         self.account(c, now);
         let min_v = self.cores[ci].min_vruntime;
         let credit = self.costs.sched_latency.0 / 2;
+        // Moving to another core: carry the thread's lag relative to its old core's
+        // min_vruntime, not its absolute vruntime (per-core clocks drift apart).
+        let prev_min = self.threads[t.0 as usize]
+            .prev_core
+            .filter(|&p| p != c)
+            .map(|p| self.cores[p.0 as usize].min_vruntime);
         let th = &mut self.threads[t.0 as usize];
-        // Sleeper credit, and renormalisation when moving between cores.
+        if let Some(pm) = prev_min {
+            th.vruntime = th.vruntime.saturating_sub(pm).saturating_add(min_v);
+        }
+        // Sleeper credit.
         th.vruntime = th.vruntime.max(min_v.saturating_sub(credit));
         th.state = ThreadRunState::Queued;
         th.core = Some(c);
@@ -630,9 +639,36 @@ impl Machine {
             let src_min = self.cores[oi].min_vruntime;
             let dst_min = self.cores[ci].min_vruntime;
             let th = &mut self.threads[t.0 as usize];
-            th.vruntime = th.vruntime - src_min.min(th.vruntime) + dst_min;
+            th.vruntime = th.vruntime.saturating_sub(src_min).saturating_add(dst_min);
             th.core = Some(c);
             self.cores[ci].queue.push(t);
+        }
+    }
+
+    /// Idle balancing driven by a busy core's tick (Linux's nohz idle balance): each thread
+    /// waiting in this core's queue that may run on an idle core moves there and runs. Without it a thread could wait behind a long burst while
+    /// a core it may use sits idle (only a core going idle pulled work).
+    fn tick_balance<E: From<MachineEvent>>(&mut self, c: CoreId, q: &mut EventQueue<E>) {
+        let ci = c.0 as usize;
+        let mut pos = 0;
+        while pos < self.cores[ci].queue.len() {
+            let t = self.cores[ci].queue[pos];
+            let mask = self.threads[t.0 as usize].affinity;
+            let target = (0..self.cores.len())
+                .find(|&k| k != ci && mask & (1 << k) != 0 && self.core_idle(k));
+            let Some(k) = target else {
+                pos += 1;
+                continue;
+            };
+            // The thread stays runnable: it moves to the idle core's queue (vruntime carried
+            // as lag) and that core takes it at once, paying a context switch.
+            self.cores[ci].queue.remove(pos);
+            let (src_min, dst_min) = (self.cores[ci].min_vruntime, self.cores[k].min_vruntime);
+            let th = &mut self.threads[t.0 as usize];
+            th.vruntime = th.vruntime.saturating_sub(src_min).saturating_add(dst_min);
+            th.core = Some(CoreId(k as u16));
+            self.cores[k].queue.push(t);
+            self.dispatch_next(CoreId(k as u16), q);
         }
     }
 
@@ -706,6 +742,7 @@ impl Machine {
         let now = q.now().0;
         let ci = c.0 as usize;
         self.account(c, now);
+        self.tick_balance(c, q);
         let Some(cur) = self.cores[ci].current else {
             return;
         };

@@ -143,13 +143,13 @@ pub fn lesson_timeline(
     t.subtitle = match placement {
         Placement::Convoy => format!(
             "event loop and clients pinned to core 0, pool workers to core 1; switch interval \
-             {interval}.\nThe CPU-bound worker keeps the GIL until a waiter's drop request \
-             times out: every hand-off costs a full interval."
+             {interval}.\nThe worker running the long request holds the GIL; every other thread \
+             gets it only when its drop request times out, a full interval later."
         ),
         Placement::Shared => format!(
             "event loop, clients and pool workers all pinned to core 0; switch interval \
-             {interval}.\nOne thread runs at a time: a woken thread usually finds the GIL \
-             released by the thread the OS switched away from."
+             {interval}.\nWhile the OS runs the long request's worker the others wait; while it \
+             is descheduled they have the GIL to themselves and serve bursts of requests."
         ),
         Placement::Unpinned => format!(
             "no affinity (the scheduler places threads on 2 cores); switch interval {interval}."
@@ -169,7 +169,11 @@ pub fn lesson_figures(
 ) -> PlotResult<Vec<PathBuf>> {
     let mut files = Vec::new();
     let client = opts.client.as_str();
-    files.extend(save(&Throughput::compare_runs(runs, client), dir, "throughput")?);
+    files.extend(save(
+        &Throughput::compare_runs(runs, client),
+        dir,
+        "throughput",
+    )?);
     files.extend(save(
         &LatencyPercentiles::compare_runs(runs, client),
         dir,
@@ -202,7 +206,8 @@ pub fn lesson_figures(
         title: format!("Rate of client \"{client}\" during the long request, thread pool"),
         subtitle: format!(
             "mean completed requests per second over seconds {from} to {to}, by \
-             sys.setswitchinterval and pool size (simulated, seed {})",
+             sys.setswitchinterval and pool size (simulated, seed {})\nwith one worker the long \
+             request takes the whole pool (0 req/s); more workers do not help: one GIL",
             runs.first().map(|r| r.seed).unwrap_or(7)
         ),
         x_desc: "switch interval (sys.setswitchinterval)".into(),

@@ -50,7 +50,11 @@ const VIRIDIS: [(u8, u8, u8); 9] = [
 
 /// The viridis colour at `t` in 0..=1.
 pub fn viridis(t: f64) -> RGBColor {
-    let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.0 };
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let x = t * (VIRIDIS.len() - 1) as f64;
     let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
     let f = x - i as f64;
@@ -140,11 +144,15 @@ impl Figure for Heatmap {
             };
             let x_centres: Vec<f64> = (0..nx).map(|i| i as f64 + 0.5).collect();
             let y_centres: Vec<f64> = (0..ny).map(|i| i as f64 + 0.5).collect();
-            let mut chart = ChartBuilder::on(&area)
-                .caption(
+            let mut builder = ChartBuilder::on(&area);
+            if !panel.title.is_empty() {
+                builder.caption(
                     &panel.title,
                     text_style(AXIS_DESC_SIZE, BLACK, HPos::Center, VPos::Top),
-                )
+                );
+            }
+            let mut chart = builder
+                .margin_top(10)
                 .margin_left(if k == 0 { 10 } else { 6 })
                 .margin_right(6)
                 .margin_bottom(10)
@@ -195,13 +203,8 @@ impl Figure for Heatmap {
         let (bx, by) = bar_area.get_base_pixel();
         let (_, bh) = bar_area.dim_in_pixel();
         let x = bx + 30;
-        let top = by + 60;
+        let top = by + 40;
         let bottom = by + bh as i32 - 150;
-        bar_area.draw(&Text::new(
-            self.value_desc.clone(),
-            (14, 30),
-            text_style(LEGEND_SIZE, BLACK, HPos::Left, VPos::Center),
-        ))?;
         let steps = (bottom - top).max(1);
         for s in 0..steps {
             let t = 1.0 - s as f64 / steps as f64;
@@ -227,6 +230,13 @@ impl Figure for Heatmap {
                 text_style(TICK_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
             ))?;
         }
+        // The values' description along the bar, read bottom to top.
+        root.draw(&Text::new(
+            self.value_desc.clone(),
+            (x + 118, (top + bottom) / 2),
+            text_style(AXIS_DESC_SIZE, BLACK, HPos::Center, VPos::Center)
+                .transform(FontTransform::Rotate270),
+        ))?;
         let zy = bottom + 30;
         root.draw(&Rectangle::new(
             [(x, zy), (x + 30, zy + 24)],

@@ -106,7 +106,8 @@ impl LatencyPercentiles {
             subtitle: format!(
                 "percentiles of the requests completed over the whole run ({} run, seed {}); \
                  log scale",
-                run.source, run.seed
+                source_label(&run.source),
+                run.seed
             ),
             rows: run
                 .clients
@@ -193,8 +194,10 @@ impl Figure for LatencyPercentiles {
             let a = chart.backend_coord(&(x(vals[0]), y));
             let b = chart.backend_coord(&(x(vals[4]), y));
             root.draw(&PathElement::new(vec![a, b], GRID_BOLD.stroke_width(3)))?;
+            // Each percentile a little lower than the previous, so equal values stay visible.
             for (k, (_, marker, color)) in PCTS.iter().enumerate() {
-                let p = chart.backend_coord(&(x(vals[k]), y));
+                let dy = 0.2 - 0.1 * k as f64;
+                let p = chart.backend_coord(&(x(vals[k]), y + dy));
                 draw_marker(root, *marker, p, 7, *color)?;
             }
             let mut text = format!("p99 {}, max {}", ms(vals[2]), ms(vals[4]));
@@ -295,7 +298,8 @@ impl LatencyDistribution {
             title: format!("Latency distribution: {}", run.scenario),
             subtitle: format!(
                 "HdrHistogram percentile distribution of the requests completed ({} run, seed {})",
-                run.source, run.seed
+                source_label(&run.source),
+                run.seed
             ),
             series: run
                 .clients
@@ -352,8 +356,11 @@ fn at(points: &[(f64, f64)], x: f64) -> Option<f64> {
 
 impl Figure for LatencyDistribution {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> PlotResult {
-        let drawn: Vec<&DistributionSeries> =
-            self.series.iter().filter(|s| !s.points.is_empty()).collect();
+        let drawn: Vec<&DistributionSeries> = self
+            .series
+            .iter()
+            .filter(|s| !s.points.is_empty())
+            .collect();
         if drawn.is_empty() {
             return Err(PlotError::Data("no latency distribution to plot".into()));
         }
@@ -397,7 +404,7 @@ impl Figure for LatencyDistribution {
         let y_fmt = |p: &f64| axis.label(*p);
         let mut mesh = chart.configure_mesh();
         mesh_style(&mut mesh);
-        mesh.x_desc("percentile (each gridline one more nine)")
+        mesh.x_desc("percentile (each labelled gridline adds a nine)")
             .y_desc("latency (ms, log scale)")
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)

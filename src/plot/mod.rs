@@ -7,10 +7,12 @@
 //! system font is needed. SVGs name the generic `sans-serif` family, which every viewer has.
 //! Nothing here reads a clock or iterates a hash map: the same results give the same bytes.
 
+pub mod cli;
 pub mod figures;
 pub mod heatmap;
 pub mod latency;
 pub mod overlay;
+pub mod raster;
 pub mod throughput;
 pub mod timeline;
 
@@ -85,7 +87,7 @@ pub fn save<F: Figure>(fig: &F, dir: &Path, stem: &str) -> PlotResult<[PathBuf; 
     let size = fig.size();
     let png = dir.join(format!("{stem}.png"));
     {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        let root = raster::CrispText::new(BitMapBackend::new(&png, size)).into_drawing_area();
         root.fill(&WHITE)?;
         fig.draw(&root)?;
         root.present()?;
@@ -116,15 +118,15 @@ pub fn svg_string<F: Figure>(fig: &F) -> PlotResult<String> {
 // Shared style.
 
 /// Title size in pixels.
-pub const TITLE_SIZE: f64 = 30.0;
+pub const TITLE_SIZE: f64 = 32.0;
 /// Subtitle size.
-pub const SUBTITLE_SIZE: f64 = 19.0;
+pub const SUBTITLE_SIZE: f64 = 20.0;
 /// Axis description size.
-pub const AXIS_DESC_SIZE: f64 = 21.0;
+pub const AXIS_DESC_SIZE: f64 = 22.0;
 /// Tick label size.
-pub const TICK_SIZE: f64 = 18.0;
+pub const TICK_SIZE: f64 = 19.0;
 /// Legend and annotation size.
-pub const LEGEND_SIZE: f64 = 18.0;
+pub const LEGEND_SIZE: f64 = 19.0;
 
 /// Dark grey for text other than titles.
 pub const TEXT_GREY: RGBColor = RGBColor(60, 60, 60);
@@ -581,10 +583,26 @@ where
     DB: DrawingBackend,
 {
     m.label_style(text_style(TICK_SIZE, TEXT_GREY, HPos::Center, VPos::Center))
-        .axis_desc_style(text_style(AXIS_DESC_SIZE, BLACK, HPos::Center, VPos::Center))
+        .axis_desc_style(text_style(
+            AXIS_DESC_SIZE,
+            BLACK,
+            HPos::Center,
+            VPos::Center,
+        ))
         .bold_line_style(GRID_BOLD.stroke_width(1))
         .light_line_style(GRID_LIGHT.stroke_width(1))
         .axis_style(TEXT_GREY.stroke_width(1));
+}
+
+/// A result's `source` for people: "sim" is "simulated", "live-cpython" is "live (cpython)".
+pub fn source_label(source: &str) -> String {
+    match source {
+        "sim" => "simulated".into(),
+        s => match s.strip_prefix("live-") {
+            Some(rest) => format!("live ({rest})"),
+            None => s.to_string(),
+        },
+    }
 }
 
 /// Formats a number briefly, trailing zeros trimmed: 3425, 41.6, 2.5, 0.25.

@@ -19,7 +19,7 @@ pub fn sim_vs_live(sim: &RunResult, live: &RunResult) -> Throughput {
     for (i, name) in names.iter().enumerate() {
         if let Some(c) = sim.client(name) {
             series.push(RateSeries {
-                label: format!("{name}: {}", sim.source),
+                label: format!("{name}: {}", source_label(&sim.source)),
                 per_second: c.per_second.clone(),
                 color: series_color(i),
                 marker: Marker::Circle,
@@ -28,7 +28,7 @@ pub fn sim_vs_live(sim: &RunResult, live: &RunResult) -> Throughput {
         }
         if let Some(c) = live.client(name) {
             series.push(RateSeries {
-                label: format!("{name}: {}", live.source),
+                label: format!("{name}: {}", source_label(&live.source)),
                 per_second: c.per_second.clone(),
                 color: series_color(i),
                 marker: Marker::Ring,
@@ -46,9 +46,12 @@ pub fn sim_vs_live(sim: &RunResult, live: &RunResult) -> Throughput {
         subtitle: format!(
             "completed requests per second per client; solid: {} (seed {}), dashed: {} (seed {}); \
              log scale",
-            sim.source, sim.seed, live.source, live.seed
+            source_label(&sim.source),
+            sim.seed,
+            source_label(&live.source),
+            live.seed
         ),
-        legend_heading: "client: source".into(),
+        legend_heading: "client: run".into(),
         series,
         marks: client_start_marks(sim),
     }

@@ -81,7 +81,8 @@ impl Throughput {
             title: format!("Requests of client \"{client}\" completed per second"),
             subtitle: format!(
                 "client \"{client}\" sends n = {n} in a closed loop; one line per scenario \
-                 (simulated, seed {seed}); log scale: a 99% drop is two gridlines"
+                 (simulated, seed {seed})\nlog scale: each labelled gridline is 10 times the one \
+                 below, so a 99% drop spans two"
             ),
             legend_heading: "scenario".into(),
             series,
@@ -106,8 +107,9 @@ impl Throughput {
         Throughput {
             title: format!("Requests completed per second: {}", run.scenario),
             subtitle: format!(
-                "{} run, seed {}; log scale: a 99% drop is two gridlines",
-                run.source, run.seed
+                "{} run, seed {}; log scale: each labelled gridline is 10 times the one below",
+                source_label(&run.source),
+                run.seed
             ),
             legend_heading: "client".into(),
             series,

@@ -12,7 +12,7 @@ pub fn activity_color(a: ThreadActivity) -> RGBColor {
         ThreadActivity::Python => RGBColor(0, 158, 115),
         ThreadActivity::Native => RGBColor(86, 180, 233),
         ThreadActivity::GilWait => RGBColor(213, 94, 0),
-        ThreadActivity::Runnable => RGBColor(230, 159, 0),
+        ThreadActivity::Runnable => RGBColor(204, 121, 167),
         ThreadActivity::Blocked => RGBColor(200, 200, 200),
     }
 }
@@ -58,12 +58,7 @@ impl ThreadRow {
 
 /// Cuts a trace into per-thread stretches inside `[from, to)`. A thread with no record
 /// before `from` is taken as blocked until its first record.
-pub fn rows(
-    trace: &[TraceRecord],
-    names: &[String],
-    from: SimTime,
-    to: SimTime,
-) -> Vec<ThreadRow> {
+pub fn rows(trace: &[TraceRecord], names: &[String], from: SimTime, to: SimTime) -> Vec<ThreadRow> {
     let mut state: Vec<(SimTime, ThreadActivity)> =
         vec![(from, ThreadActivity::Blocked); names.len()];
     let mut out: Vec<ThreadRow> = names

@@ -21,7 +21,8 @@ impl World {
             return (Step::Release(c.poll), Effect::None);
         }
         self.loop_polled = false;
-        let is_ready = |conn: &super::world::Conn| !conn.handler_busy && !conn.server_inbox.is_empty();
+        let is_ready =
+            |conn: &super::world::Conn| !conn.handler_busy && !conn.server_inbox.is_empty();
         if self.completions.is_empty() && !self.conns.iter().any(is_ready) {
             // Nothing ready: block in epoll_wait until a socket or the self-pipe wakes us.
             return (Step::Block, Effect::None);

@@ -248,10 +248,7 @@ impl World {
         for i in 0..m.thread_count() as u32 {
             let t = ThreadId(i);
             let listed = on_core[i as usize].is_some();
-            let should = matches!(
-                m.state(t),
-                ThreadRunState::Running | ThreadRunState::Queued
-            );
+            let should = matches!(m.state(t), ThreadRunState::Running | ThreadRunState::Queued);
             if listed != should {
                 return err(format!(
                     "{} is {:?} but {} on any core",

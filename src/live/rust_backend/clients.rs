@@ -55,7 +55,8 @@ impl Ctx {
         if let Some(slot) = s.per_second.get_mut(sec) {
             *slot += 1;
         }
-        s.latencies_us.push((now.saturating_sub(sent) / 1000).max(1));
+        s.latencies_us
+            .push((now.saturating_sub(sent) / 1000).max(1));
     }
 }
 
@@ -91,7 +92,13 @@ fn read_reply(sock: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<u64> {
     }
 }
 
-fn closed_loop(plan: &ClientPlan, ctx: &Ctx, port: u16, st: &SharedStats, gil_on: bool) -> std::io::Result<()> {
+fn closed_loop(
+    plan: &ClientPlan,
+    ctx: &Ctx,
+    port: u16,
+    st: &SharedStats,
+    gil_on: bool,
+) -> std::io::Result<()> {
     let mut rng = RngStreams::new(plan.seed).stream("live/client");
     let mut sock = TcpStream::connect(("127.0.0.1", port))?;
     let mut buf = Vec::new();

@@ -60,7 +60,9 @@ pub fn register_process(name: &str, pid: u32) {
 /// Pins the calling thread, reporting a failure on stdout as a warning.
 pub fn pin(cores: &[usize]) {
     if let Err(e) = procfs::pin_current_thread(cores) {
-        emit(&serde_json::json!({"event": "warning", "message": format!("sched_setaffinity({cores:?}): {e}")}));
+        emit(
+            &serde_json::json!({"event": "warning", "message": format!("sched_setaffinity({cores:?}): {e}")}),
+        );
     }
 }
 

@@ -170,7 +170,10 @@ impl ProcessPool {
                     let mut line = String::new();
                     loop {
                         let job = queue.take();
-                        if writeln!(stdin, "{}", job.n).and_then(|_| stdin.flush()).is_err() {
+                        if writeln!(stdin, "{}", job.n)
+                            .and_then(|_| stdin.flush())
+                            .is_err()
+                        {
                             fail("a worker process closed its input");
                         }
                         line.clear();

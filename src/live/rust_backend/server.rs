@@ -73,9 +73,7 @@ pub fn start(cfg: &ChildConfig) -> u16 {
                         .unwrap_or_else(|e| fail(&format!("cannot find the execsim binary: {e}")));
                     Executor::Processes(ProcessPool::new(cfg.workers, worker_cores, exe))
                 }
-                ExecutorKind::Interpreter => {
-                    fail("the rust backend has no interpreter pool")
-                }
+                ExecutorKind::Interpreter => fail("the rust backend has no interpreter pool"),
             };
             std::thread::Builder::new()
                 .name("event-loop".into())

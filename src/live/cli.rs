@@ -1,0 +1,247 @@
+//! The command-line side of live runs: the arguments and bodies of `execsim live`,
+//! `execsim compare` and the hidden `execsim __live` (the rust backend's child processes),
+//! kept here so that `src/main.rs` only routes to them.
+
+use super::compare::{compare, plot_svg};
+use super::{run_live, LiveOptions};
+use crate::calibration::Calibration;
+use crate::cost::Backend;
+use crate::scenario::Scenario;
+use anyhow::{Context, Result};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// `execsim live FILE --backend rust|cpython [--json]`.
+#[derive(clap::Args, Debug)]
+pub struct LiveArgs {
+    /// The scenario file (TOML).
+    pub file: PathBuf,
+    /// Which service runs: "cpython" (the lesson's asyncio service in python3) or "rust".
+    #[arg(long)]
+    pub backend: Backend,
+    /// Print the results as one JSON object (the shape of `execsim run --json`), no progress.
+    #[arg(long)]
+    pub json: bool,
+    /// Python interpreter for the cpython backend.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+    /// Rust backend: emulate CPython's GIL (switch interval from the scenario).
+    #[arg(long)]
+    pub emulate_gil: bool,
+    /// Skip the check that the machine is idle before the run.
+    #[arg(long)]
+    pub no_idle_check: bool,
+}
+
+/// `execsim compare FILE... --backend B [--reps K]`.
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario files (TOML); each is compared in turn.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The live backend.
+    #[arg(long)]
+    pub backend: Backend,
+    /// Live repetitions (medians and min..max are reported).
+    #[arg(long, default_value_t = 3)]
+    pub reps: usize,
+    /// Print the comparisons as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory for the plots (compare-SCENARIO-BACKEND.svg).
+    #[arg(long, default_value = "plots")]
+    pub plot_dir: PathBuf,
+    /// Calibration file for the simulation (default: the embedded one).
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
+    /// Python interpreter for the cpython backend.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+    /// Rust backend: emulate CPython's GIL.
+    #[arg(long)]
+    pub emulate_gil: bool,
+    /// Before each live run, wait up to this many seconds for the machine to be idle.
+    #[arg(long, default_value_t = 120.0)]
+    pub idle_wait: f64,
+}
+
+/// `execsim __live child|worker CONFIG` (hidden: the rust backend's own processes).
+#[derive(clap::Args, Debug)]
+pub struct InternalArgs {
+    /// "child" (a live run's service or clients process) or "worker" (a process-pool worker).
+    pub role: String,
+    /// Its JSON configuration.
+    pub config: String,
+}
+
+fn show_progress(json: bool) -> bool {
+    !json && std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+}
+
+fn options(backend: Backend, python: PathBuf, emulate_gil: bool, progress: bool) -> LiveOptions {
+    let mut o = LiveOptions::new(backend);
+    o.python = python;
+    o.emulate_gil = emulate_gil;
+    o.progress = progress;
+    o.handle_ctrlc = true;
+    o
+}
+
+fn load(file: &Path) -> Result<Scenario> {
+    Scenario::from_file(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// Runs `execsim live`.
+pub fn live(args: LiveArgs) -> Result<()> {
+    let scenario = load(&args.file)?;
+    let mut opts = options(
+        args.backend,
+        args.python,
+        args.emulate_gil,
+        show_progress(args.json),
+    );
+    opts.idle_check = !args.no_idle_check;
+    let out = run_live(&scenario, &opts)?;
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out.result)?);
+    } else {
+        println!("live run of {} with {}", scenario.label(), out.runtime);
+        if let Some(b) = out.busy_cores_before {
+            println!("machine before the run: {:.0}% of a core busy", b * 100.0);
+        }
+        print!("{}", crate::report::run_report(&out.result));
+        println!(
+            "cleanup: process group {}, port {} {}",
+            if out.cleanup.group_empty {
+                "empty"
+            } else {
+                "NOT empty"
+            },
+            out.port,
+            if out.port_released {
+                "released"
+            } else {
+                "STILL LISTENING"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Runs `execsim compare`.
+pub fn compare_cmd(args: CompareArgs) -> Result<()> {
+    anyhow::ensure!((1..=100).contains(&args.reps), "--reps must be 1 to 100");
+    let cal = match &args.calibration {
+        Some(p) => Calibration::load(p).with_context(|| format!("loading {}", p.display()))?,
+        None => Calibration::default_embedded(),
+    };
+    let progress = show_progress(args.json);
+    let mut opts = options(args.backend, args.python, args.emulate_gil, progress);
+    anyhow::ensure!(
+        args.idle_wait.is_finite() && (0.0..=3600.0).contains(&args.idle_wait),
+        "--idle-wait must be 0 to 3600 seconds"
+    );
+    opts.idle_wait = std::time::Duration::from_secs_f64(args.idle_wait);
+    let mut all = Vec::new();
+    for file in &args.files {
+        let scenario = load(file)?;
+        let c = compare(&scenario, &cal, &opts, args.reps, |k, out| {
+            if progress {
+                let simple: Vec<String> = out
+                    .result
+                    .clients
+                    .iter()
+                    .map(|c| format!("{} {}", c.name, c.completed))
+                    .collect();
+                eprintln!(
+                    "  {} repetition {} done: completed {}",
+                    scenario.label(),
+                    k + 1,
+                    simple.join(", ")
+                );
+            }
+        })?;
+        for w in &c.warnings {
+            eprintln!("warning: {w}");
+        }
+        std::fs::create_dir_all(&args.plot_dir)
+            .with_context(|| format!("creating {}", args.plot_dir.display()))?;
+        let plot = args
+            .plot_dir
+            .join(format!("compare-{}-{}.svg", c.scenario, c.backend));
+        std::fs::write(&plot, plot_svg(&c))
+            .with_context(|| format!("writing {}", plot.display()))?;
+        if !args.json {
+            print!("{c}");
+            println!("plot: {}\n", plot.display());
+        }
+        all.push(c);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(())
+}
+
+/// Runs `execsim calibrate --backend B --from-live`: fits the service and wake-up costs from
+/// live runs (see [`super::fit`]) and writes them into the calibration file `out`.
+pub fn calibrate_from_live(
+    backend: Backend,
+    out: &Path,
+    python: PathBuf,
+    reps: usize,
+    command: &str,
+) -> Result<()> {
+    anyhow::ensure!((1..=20).contains(&reps), "--reps must be 1 to 20");
+    let cal = match Calibration::load(out) {
+        Ok(c) => c,
+        Err(crate::calibration::CalibrationError::NotFound(_)) => Calibration::default_embedded(),
+        Err(e) => return Err(e.into()),
+    };
+    let mut opts = options(backend, python, false, false);
+    opts.idle_wait = std::time::Duration::from_secs(120);
+    eprintln!(
+        "fitting service costs from live {backend} runs: {} measurements x {reps} repetitions of {} s",
+        super::fit::measurements().len(),
+        super::fit::FIT_DURATION_S
+    );
+    let fit = super::fit::fit_from_live(&cal, &opts, reps, command, |line| eprintln!("  {line}"))?;
+    for w in &fit.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "{:<16} {:>10} {:>12} {:>12} {:>8}  scales",
+        "measurement", "live req/s", "sim default", "sim fitted", "factor"
+    );
+    for p in &fit.info.points {
+        println!(
+            "{:<16} {:>10.0} {:>12.0} {:>12.0} {:>8.3}  {}",
+            p.name, p.live_rate, p.sim_rate_default, p.sim_rate_fitted, p.factor, p.scales
+        );
+    }
+    let created =
+        super::fit::save_fit(out, &fit).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote [service], [machine] and [live_fit] to {} ({})",
+        out.display(),
+        if created {
+            "new file"
+        } else {
+            "other sections kept"
+        }
+    );
+    Ok(())
+}
+
+/// Runs `execsim __live ROLE CONFIG` and returns the process's exit code.
+pub fn internal(args: InternalArgs) -> Result<()> {
+    let code = match args.role.as_str() {
+        "child" => super::rust_backend::child_main(&args.config),
+        "worker" => super::rust_backend::worker_main(&args.config),
+        other => anyhow::bail!("unknown live role {other:?} (child or worker)"),
+    };
+    std::process::exit(code)
+}

@@ -1,0 +1,778 @@
+//! Property tests: the model's rules hold for every generated scenario, and runs are
+//! deterministic.
+//!
+//! Scenarios are generated over every knob a scenario file has: 1 to 8 cores, every server
+//! and executor shape, pool sizes, switch intervals from 1 µs to 100 ms (log-uniform), GIL or
+//! free-threaded, 1 to 20 clients with small, medium and huge n (huge n only as requests that
+//! cannot finish within the run), open and closed loop, think times, in-process or not,
+//! affinities per role, seeds, and durations of 50 to 400 ms of virtual time. Each run is
+//! checked after **every event** by [`execsim::check`].
+//!
+//! A failing case prints its invariant, the seed and the (shrunk) scenario as TOML: save it
+//! to a file and replay it with `execsim run FILE --check` (add `--trace out.json` for a
+//! timeline). Failures are persisted in `tests/properties.proptest-regressions` and replayed
+//! first on every run; that file is committed.
+//!
+//! Case counts (each `#[test]` states its own; see `CASES_*`) add up to more than 10,000 per
+//! `cargo test`, with the parser fuzz in `tests/parser_fuzz.rs`. Set `PROPTEST_CASES` to
+//! override them all (for a longer local search).
+
+use execsim::calibration::Calibration;
+use execsim::check::{CheckConfig, Invariant, Violation};
+use execsim::interp::GilKind;
+use execsim::kernel::SimDuration;
+use execsim::lesson::{closed_client, Placement};
+use execsim::results::RunResult;
+use execsim::run::{simulate, SimOptions, SimOutput};
+use execsim::scenario::{
+    AffinitySpec, Arrivals, ClientMode, ClientSpec, CostOverrides, ExecutorKind, MachineSpec,
+    MixEntry, PythonSpec, Scenario, ServerKind, ServerSpec,
+};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// Cases of the invariant property (the bulk of the generated runs).
+const CASES_INVARIANTS: u32 = 4_000;
+/// Cases of the determinism property (each runs its scenario three times).
+const CASES_DETERMINISM: u32 = 600;
+/// Cases of each monotone-effect property (each runs two longer scenarios).
+const CASES_MONOTONE: u32 = 64;
+/// Cases of the sweep property (each runs a batch of scenarios on 1 and on 4 threads).
+const CASES_SWEEP: u32 = 12;
+/// Cases of the event queue's reference-model test (cheap).
+const CASES_QUEUE: u32 = 2_000;
+
+/// Event guard per generated run (a generated run is short; this only bounds a runaway).
+const MAX_EVENTS: u64 = 3_000_000;
+
+/// Invariants the model is known to break, reported to the model's owner; each has a
+/// scenario in `tests/known_violations/` and an `#[ignore]`d test `known_*` at the end of this
+/// file that fails until the model is fixed. The invariant property enforces every other
+/// invariant (and still measures these). When the model is fixed, empty this list and remove
+/// the `#[ignore]`s.
+/// - `WorkConservation`: the machine balances load only when a core goes idle (newidle pull);
+///   a thread that lands in a busy core's queue while another core it may use is idle waits
+///   there until its core frees up (up to 19.5 ms seen in 1,500 generated runs; Linux's
+///   nohz idle balancing pulls it within about a tick).
+/// - `BoundedGilWait`: two CPU-bound threads sharing a core pass the GIL between themselves
+///   and starve a waiter on another core for seconds (`known_gil_starvation`).
+const KNOWN_MODEL_VIOLATIONS: &[Invariant] = &[Invariant::BoundedGilWait];
+
+/// Panics the model is known to raise (an overflow check of the test profile), reported to
+/// the model's owner: `idle_pull`'s vruntime renormalisation compounds until it overflows
+/// (`known_vruntime_overflow`). The invariant property counts these instead of failing;
+/// empty the list when the model is fixed.
+const KNOWN_PANICS: &[&str] = &[];
+
+fn cal() -> &'static Calibration {
+    static CAL: OnceLock<Calibration> = OnceLock::new();
+    CAL.get_or_init(Calibration::default_embedded)
+}
+
+fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        max_shrink_iters: 2_000,
+        ..ProptestConfig::default()
+    }
+}
+
+/// A generated scenario; its `Debug` is the scenario's TOML, so proptest's "minimal failing
+/// input" can be pasted into a file and replayed with `execsim run FILE --check`.
+#[derive(Clone, PartialEq)]
+struct Case(Scenario);
+
+impl fmt::Debug for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "seed {} (replay: save the TOML below and run `execsim run FILE --check`)\n{}",
+            self.0.seed,
+            self.0.to_toml()
+        )
+    }
+}
+
+/// Values of n: small (answered in microseconds), medium (milliseconds to seconds: may or may
+/// not complete), huge (minutes: never completes within a generated run).
+fn n_value() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        6 => 1u64..=60,
+        2 => 61u64..=3_000,
+        1 => prop::sample::select(vec![20_000u64, 50_000, 100_000]),
+    ]
+}
+
+fn cores_from_mask(mask: u8, cores: usize) -> Vec<u16> {
+    (0..cores as u16)
+        .filter(|&c| mask & (1 << c) != 0)
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+struct RawClient {
+    n: u64,
+    mix: Option<(u64, f64)>,
+    open: Option<(f64, bool)>,
+    think_us: u64,
+    in_process: bool,
+    count: usize,
+    start_pct: u64,
+}
+
+fn raw_client() -> impl Strategy<Value = RawClient> {
+    (
+        n_value(),
+        prop::option::weighted(0.25, (n_value(), 0.01f64..0.5)),
+        prop::option::weighted(0.3, (1.0f64..4.5, any::<bool>())),
+        prop_oneof![3 => Just(0u64), 1 => 0u64..2_000],
+        prop::bool::weighted(0.7),
+        1usize..=4,
+        prop_oneof![2 => Just(0u64), 1 => 0u64..60],
+    )
+        .prop_map(
+            |(n, mix, open, think_us, in_process, count, start_pct)| RawClient {
+                n,
+                mix,
+                // Open-loop rates 10 to about 30,000 requests per second, log-uniform.
+                open: open.map(|(e, constant)| (10f64.powf(e), constant)),
+                think_us,
+                in_process,
+                count,
+                start_pct,
+            },
+        )
+}
+
+fn client_spec(i: usize, r: &RawClient, duration: SimDuration) -> ClientSpec {
+    let (n, mix) = match r.mix {
+        Some((other, w)) => (
+            None,
+            Some(vec![
+                MixEntry {
+                    n: r.n,
+                    weight: 1.0,
+                },
+                MixEntry {
+                    n: other,
+                    weight: w,
+                },
+            ]),
+        ),
+        None => (Some(r.n), None),
+    };
+    let (mode, rate, arrivals) = match r.open {
+        Some((rate, constant)) => (
+            ClientMode::Open,
+            Some((rate * 1000.0).round() / 1000.0),
+            if constant {
+                Arrivals::Constant
+            } else {
+                Arrivals::Poisson
+            },
+        ),
+        None => (ClientMode::Closed, None, Arrivals::Poisson),
+    };
+    ClientSpec {
+        name: format!("c{i}"),
+        n,
+        mix,
+        start: SimDuration(duration.as_nanos() / 1_000_000 * r.start_pct * 10_000),
+        mode,
+        think: SimDuration::from_micros(r.think_us),
+        rate,
+        arrivals,
+        in_process: r.in_process,
+        count: r.count,
+    }
+}
+
+/// Every scenario shape, bounded in cost.
+fn scenario() -> impl Strategy<Value = Case> {
+    let machine = (
+        1usize..=8,
+        prop_oneof![4 => Just(GilKind::Cpython), 1 => Just(GilKind::FreeThreaded)],
+        // Switch interval: 1 µs to 100 ms, log-uniform.
+        0.0f64..5.0,
+        prop::bool::weighted(0.7),
+    );
+    let server = (
+        prop::bool::weighted(0.85),
+        prop::sample::select(vec![
+            ExecutorKind::Inline,
+            ExecutorKind::Thread,
+            ExecutorKind::Thread,
+            ExecutorKind::Process,
+            ExecutorKind::Interpreter,
+        ]),
+        prop::option::weighted(0.5, 1usize..=8),
+    );
+    let affinity = (
+        prop::option::weighted(0.5, any::<u8>()),
+        prop::option::weighted(0.5, any::<u8>()),
+        prop::option::weighted(0.5, any::<u8>()),
+        prop::option::weighted(0.2, any::<u8>()),
+    );
+    (
+        any::<u64>(),
+        50u64..=400,
+        machine,
+        server,
+        prop::collection::vec(raw_client(), 1..=5),
+        affinity,
+    )
+        .prop_map(
+            |(seed, ms, (cores, gil, log_interval, cpython_costs), server, raw, aff)| {
+                let duration = SimDuration::from_millis(ms);
+                let interval = SimDuration((1_000.0 * 10f64.powf(log_interval)).round() as u64);
+                let mut clients = Vec::new();
+                let mut total = 0;
+                for (i, r) in raw.iter().enumerate() {
+                    let mut r = r.clone();
+                    r.count = r.count.min(20 - total);
+                    if r.count == 0 {
+                        break;
+                    }
+                    total += r.count;
+                    clients.push(client_spec(i, &r, duration));
+                }
+                let mask = |m: Option<u8>| m.map(|m| cores_from_mask(m, cores)).unwrap_or_default();
+                let s = Scenario {
+                    name: Some("generated".into()),
+                    seed,
+                    duration,
+                    machine: MachineSpec { cores },
+                    python: PythonSpec {
+                        gil,
+                        switch_interval: interval,
+                        runtime: if cpython_costs {
+                            execsim::cost::Backend::Cpython
+                        } else {
+                            execsim::cost::Backend::Rust
+                        },
+                    },
+                    server: ServerSpec {
+                        kind: if server.0 {
+                            ServerKind::Asyncio
+                        } else {
+                            ServerKind::ThreadPerConnection
+                        },
+                        executor: server.1,
+                        workers: server.2,
+                    },
+                    clients,
+                    affinity: AffinitySpec {
+                        event_loop: mask(aff.0),
+                        clients: mask(aff.1),
+                        workers: mask(aff.2),
+                        helpers: aff.3.map(|m| cores_from_mask(m, cores)),
+                    },
+                    costs: CostOverrides::default(),
+                };
+                s.validate().expect("generated scenarios are valid");
+                Case(s)
+            },
+        )
+}
+
+fn checked(cfg: CheckConfig) -> SimOptions {
+    SimOptions {
+        check: true,
+        check_config: Some(cfg),
+        max_events: Some(MAX_EVENTS),
+        ..SimOptions::default()
+    }
+}
+
+fn unchecked() -> SimOptions {
+    SimOptions {
+        max_events: Some(MAX_EVENTS),
+        ..SimOptions::default()
+    }
+}
+
+/// The failure text: the violation, the seed, the scenario as TOML, how to replay.
+fn report(s: &Scenario, v: &Violation) -> String {
+    format!(
+        "{v}\nseed = {}\nreplay: save the scenario below as case.toml and run `cargo run --release -- run case.toml --check --trace case.json`\n--- scenario ---\n{}",
+        s.seed,
+        s.to_toml()
+    )
+}
+
+fn run_checked(s: &Scenario, cfg: CheckConfig) -> SimOutput {
+    simulate(s, cal(), &checked(cfg))
+}
+
+proptest! {
+    #![proptest_config(config(CASES_INVARIANTS))]
+
+    /// GIL exclusion, core capacity, work conservation, bounded GIL wait, conservation,
+    /// correct replies and time, after every event of every generated run.
+    #[test]
+    fn invariants_hold_after_every_event(case in scenario()) {
+        let run = std::panic::catch_unwind(|| {
+            run_checked(&case.0, CheckConfig::all_but(KNOWN_MODEL_VIOLATIONS))
+        });
+        let out = match run {
+            Ok(out) => out,
+            Err(e) => {
+                let msg = panic_message(&*e);
+                if KNOWN_PANICS.contains(&msg.as_str()) {
+                    return Ok(());
+                }
+                return Err(TestCaseError::fail(format!(
+                    "panic: {msg}\nseed = {}\n--- scenario ---\n{}",
+                    case.0.seed,
+                    case.0.to_toml()
+                )));
+            }
+        };
+        if let Some(v) = &out.violation {
+            return Err(TestCaseError::fail(report(&case.0, v)));
+        }
+    }
+}
+
+fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// Simulates; None if the run hit one of the [`KNOWN_PANICS`] (any other panic goes on).
+fn simulate_known(s: &Scenario, opts: &SimOptions) -> Option<SimOutput> {
+    match std::panic::catch_unwind(|| simulate(s, cal(), opts)) {
+        Ok(out) => Some(out),
+        Err(e) if KNOWN_PANICS.contains(&panic_message(&*e).as_str()) => None,
+        Err(e) => std::panic::resume_unwind(e),
+    }
+}
+
+fn same_results(a: &RunResult, b: &RunResult) -> bool {
+    // Compare through JSON so that floats compare bit for bit as printed, NaN included.
+    serde_json::to_string(a).unwrap() == serde_json::to_string(b).unwrap()
+}
+
+proptest! {
+    #![proptest_config(config(CASES_DETERMINISM))]
+
+    /// The same scenario and seed give the same results and trace hash; checking and
+    /// tracing change nothing.
+    #[test]
+    fn same_scenario_same_seed_same_run(case in scenario()) {
+        let s = &case.0;
+        let Some(a) = simulate_known(s, &unchecked()) else { return Ok(()) };
+        let Some(b) = simulate_known(s, &unchecked()) else { return Ok(()) };
+        let Some(c) = simulate_known(
+            s,
+            &SimOptions { trace: true, ..checked(CheckConfig::all_but(&Invariant::ALL)) },
+        ) else { return Ok(()) };
+        prop_assert!(
+            same_results(&a.result, &b.result),
+            "two runs differ (hashes {} and {})\n{:?}",
+            a.result.trace_hash, b.result.trace_hash, case
+        );
+        prop_assert!(
+            same_results(&a.result, &c.result),
+            "a checked, traced run differs (hashes {} and {})\n{:?}",
+            a.result.trace_hash, c.result.trace_hash, case
+        );
+    }
+}
+
+/// The lesson's thread-pool scenario, shortened: a light client from 0 s, a CPU-bound
+/// request from `long_at`, `long` CPU-bound clients in all.
+fn convoy(interval: SimDuration, long: usize, seed: u64, duration_ms: u64) -> Scenario {
+    let long_at = SimDuration::from_millis(100);
+    let mut clients = vec![closed_client("simple", 1, SimDuration::ZERO)];
+    for k in 0..long {
+        clients.push(closed_client(&format!("long{k}"), 100_000, long_at));
+    }
+    Scenario {
+        name: Some(format!("convoy-{interval}-{long}")),
+        seed,
+        duration: SimDuration::from_millis(duration_ms),
+        machine: MachineSpec { cores: 2 },
+        python: PythonSpec {
+            gil: GilKind::Cpython,
+            switch_interval: interval,
+            runtime: execsim::cost::Backend::Cpython,
+        },
+        server: ServerSpec {
+            kind: ServerKind::Asyncio,
+            executor: ExecutorKind::Thread,
+            workers: None,
+        },
+        clients,
+        affinity: Placement::Convoy.affinity(),
+        costs: CostOverrides::default(),
+    }
+}
+
+/// Light-client completions after the CPU-bound requests started (from 150 ms on).
+fn light_completions(s: &Scenario) -> (u64, RunResult) {
+    let out = simulate(s, cal(), &unchecked());
+    let r = out.result;
+    // per_second is too coarse for short runs: use completed minus those before 150 ms, by
+    // running the same scenario up to 150 ms (the prefix of a run is the shorter run).
+    let mut head = s.clone();
+    head.duration = SimDuration::from_millis(150);
+    let before = simulate(&head, cal(), &unchecked())
+        .result
+        .client("simple")
+        .unwrap()
+        .completed;
+    (r.client("simple").unwrap().completed - before, r)
+}
+
+proptest! {
+    #![proptest_config(config(CASES_MONOTONE))]
+
+    /// With the CPU-bound worker alone on its core (the convoy), a shorter switch interval
+    /// never lowers the light client's rate beyond noise (10% and 3 requests).
+    #[test]
+    fn shorter_switch_interval_never_lowers_the_convoy_rate(
+        a in 0.0f64..5.0, b in 0.0f64..5.0, seed in any::<u64>()
+    ) {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let iv = |e: f64| SimDuration((1_000.0 * 10f64.powf(e)).round() as u64);
+        let (short, long) = (iv(lo), iv(hi));
+        let s_short = convoy(short, 1, seed, 1_100);
+        let s_long = convoy(long, 1, seed, 1_100);
+        let (c_short, _) = light_completions(&s_short);
+        let (c_long, _) = light_completions(&s_long);
+        prop_assert!(
+            c_short as f64 >= 0.9 * c_long as f64 - 3.0,
+            "interval {short}: {c_short} light replies < interval {long}: {c_long}\n{:?}",
+            Case(s_short)
+        );
+    }
+
+    /// Adding a CPU-bound thread to a GIL-bound process (workers pinned to their own core)
+    /// never raises the light client's rate beyond noise. Checked from one CPU-bound thread
+    /// to two: from two on, the model starves the loop (`known_gil_starvation`) and the few
+    /// replies left are chance escapes (2 -> 3 threads gave 5 -> 9 replies in a second).
+    #[test]
+    fn another_cpu_bound_thread_never_raises_the_rate(
+        e in 0.0f64..5.0, long in 1usize..=1, seed in any::<u64>()
+    ) {
+        let interval = SimDuration((1_000.0 * 10f64.powf(e)).round() as u64);
+        let fewer = convoy(interval, long, seed, 1_100);
+        let more = convoy(interval, long + 1, seed, 1_100);
+        let (c_fewer, _) = light_completions(&fewer);
+        let (c_more, _) = light_completions(&more);
+        prop_assert!(
+            c_more as f64 <= 1.1 * c_fewer as f64 + 3.0,
+            "{} CPU-bound threads: {c_more} light replies > {long}: {c_fewer}\n{:?}",
+            long + 1,
+            Case(more)
+        );
+    }
+}
+
+/// Runs a batch of scenarios on a rayon pool of `threads` threads, results in input order
+/// (None for a run that hit a known panic).
+fn run_batch(batch: &[Scenario], threads: usize) -> Vec<Option<RunResult>> {
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("a thread pool");
+    pool.install(|| {
+        batch
+            .par_iter()
+            .map(|s| simulate_known(s, &unchecked()).map(|o| o.result))
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(config(CASES_SWEEP))]
+
+    /// A batch run on 1 thread and on 4 gives identical results, in the same order.
+    #[test]
+    fn a_batch_on_one_thread_or_four_gives_identical_results(
+        cases in prop::collection::vec(scenario(), 2..=8)
+    ) {
+        let batch: Vec<Scenario> = cases.into_iter().map(|c| c.0).collect();
+        let one = run_batch(&batch, 1);
+        let four = run_batch(&batch, 4);
+        for (i, (a, b)) in one.iter().zip(&four).enumerate() {
+            let same = match (a, b) {
+                (Some(a), Some(b)) => same_results(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+            prop_assert!(same, "scenario {i} differs\n{:?}", Case(batch[i].clone()));
+        }
+    }
+}
+
+/// Explores generated scenarios with every invariant enforced and tallies the violations by
+/// invariant, printing the first of each with the time the search took (not a test: run it
+/// with `cargo test --release --test properties -- --ignored explore --nocapture`).
+#[test]
+#[ignore = "exploration tool, not a test"]
+fn explore_violations() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let n: usize = std::env::var("EXPLORE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    let mut runner = TestRunner::deterministic();
+    let strat = scenario();
+    let mut tally = std::collections::BTreeMap::<Invariant, usize>::new();
+    let started = std::time::Instant::now();
+    let mut events = 0u64;
+    let mut worst_idle = (0u64, 0u64);
+    let mut panics = 0usize;
+    for _ in 0..n {
+        let case = strat.new_tree(&mut runner).unwrap().current();
+        let skip: Vec<Invariant> = std::env::var("EXPLORE_SKIP")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|k| Invariant::ALL.iter().copied().find(|i| i.name() == k))
+            .collect();
+        let run = std::panic::catch_unwind(|| run_checked(&case.0, CheckConfig::all_but(&skip)));
+        let out = match run {
+            Ok(out) => out,
+            Err(e) => {
+                panics += 1;
+                if panics == 1 {
+                    let msg = panic_message(&*e);
+                    println!("=== first panic ===\n{msg}\n{:?}\n", case);
+                }
+                continue;
+            }
+        };
+        events += out.result.events;
+        let st = out.check_stats.clone().unwrap();
+        if st.longest_idle_core_wait_ns > worst_idle.0 {
+            worst_idle = (st.longest_idle_core_wait_ns, case.0.seed);
+        }
+        if let Some(v) = out.violation {
+            let k = tally.entry(v.invariant).or_default();
+            *k += 1;
+            if *k == 1 {
+                println!("=== first {} ===\n{}\n", v.invariant, report(&case.0, &v));
+            }
+        }
+    }
+    println!(
+        "{n} cases, {events} events, {:.1} s: {tally:?}, {panics} panics; longest idle-core wait {} (seed {})",
+        started.elapsed().as_secs_f64(),
+        SimDuration(worst_idle.0),
+        worst_idle.1
+    );
+}
+
+/// Replays a scenario file with every invariant checked and prints the violation and the
+/// activity trace of the last `REPLAY_WINDOW_US` (default 12,000) µs before it: a tool for
+/// reports (`REPLAY=case.toml cargo test --release --test properties -- --ignored replay
+/// --nocapture`).
+#[test]
+#[ignore = "replay tool, not a test"]
+fn replay() {
+    let Ok(path) = std::env::var("REPLAY") else {
+        return;
+    };
+    let s = Scenario::from_file(std::path::Path::new(&path)).expect("a valid scenario");
+    let window: u64 = std::env::var("REPLAY_WINDOW_US")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12_000);
+    let skip: Vec<Invariant> = std::env::var("EXPLORE_SKIP")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|k| Invariant::ALL.iter().copied().find(|i| i.name() == k))
+        .collect();
+    let out = simulate(
+        &s,
+        cal(),
+        &SimOptions {
+            trace: true,
+            ..checked(CheckConfig::all_but(&skip))
+        },
+    );
+    let end = out
+        .violation
+        .as_ref()
+        .map(|v| v.time.0)
+        .unwrap_or((execsim::kernel::SimTime::ZERO + s.duration).0);
+    let from = end.saturating_sub(window * 1_000);
+    for r in out
+        .trace
+        .iter()
+        .filter(|r| r.time.0 >= from && r.time.0 <= end)
+    {
+        println!(
+            "{:>14.3} us  {:<18} {:?}",
+            r.time.0 as f64 / 1e3,
+            out.thread_names[r.thread.0 as usize],
+            r.activity
+        );
+    }
+    println!("violation: {:?}", out.violation.map(|v| v.to_string()));
+    println!("stats: {:?}", out.check_stats);
+}
+
+/// Searches generated scenarios for a failure of the invariants not listed in `SHRINK_SKIP`
+/// (or a panic), shrinks it and prints the minimal case: a tool for reports
+/// (`SHRINK_SKIP=work-conservation cargo test --release --test properties -- --ignored
+/// shrink --nocapture`).
+#[test]
+#[ignore = "shrinking tool, not a test"]
+fn shrink() {
+    use proptest::test_runner::{TestError, TestRunner};
+    let skip: Vec<Invariant> = std::env::var("SHRINK_SKIP")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|k| Invariant::ALL.iter().copied().find(|i| i.name() == k))
+        .collect();
+    let cases: u32 = std::env::var("EXPLORE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 5_000,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&scenario(), |case| {
+        let out = run_checked(&case.0, CheckConfig::all_but(&skip));
+        match &out.violation {
+            Some(v) => Err(TestCaseError::fail(report(&case.0, v))),
+            None => Ok(()),
+        }
+    });
+    match result {
+        Err(TestError::Fail(why, case)) => println!("MINIMAL FAILURE: {why}\n{case:?}"),
+        other => println!("{other:?}"),
+    }
+}
+
+/// Replays a scenario of `tests/known_violations/` with every invariant checked.
+fn replay_known(file: &str) -> Option<Violation> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/known_violations")
+        .join(file);
+    let s = Scenario::from_file(&path).expect("a valid scenario");
+    run_checked(&s, CheckConfig::default()).violation
+}
+
+/// Two CPU-bound pool workers pinned to core 1, the event loop and the client on core 0,
+/// thread pool, 5 ms: at each forced drop the signalled loop needs about 20 µs to wake on
+/// core 0, while the other worker, runnable on the dropper's core since its own forced
+/// switch, takes the free GIL within 2.5 µs. The loop waits from 1.08 s to the end of the
+/// run (10.9 s of a 12 s run). CPython 3.11 allows the barge (`take_gil` takes a free GIL
+/// at once), but live on this kind of VM (Linux 6.18, EEVDF) the same setup never starves the
+/// main thread: longest gap 46 ms.
+#[test]
+#[ignore = "model violation reported to the owner: GIL starvation (BoundedGilWait)"]
+fn known_gil_starvation() {
+    let v = replay_known("gil_starvation.toml");
+    assert!(v.is_none(), "{}", v.unwrap());
+}
+
+/// A process-pool worker waited in core 1's run queue while core 0, which it may use, was
+/// idle: the machine had no idle balancing besides newidle pull. Fixed by tick-driven idle
+/// balancing (`Machine::tick_balance`); the bound is one tick plus an idle wake-up.
+#[test]
+fn known_idle_core() {
+    let v = replay_known("idle_core.toml");
+    assert!(v.is_none(), "{}", v.unwrap());
+}
+
+/// `Machine::idle_pull` renormalises a pulled thread's vruntime as `vr - src_min + dst_min`;
+/// a thread that moved cores by a wake-up keeps the old core's vruntime (`arrive` only
+/// raises it), so its lag against its new core is huge and the next pull adds it onto the
+/// destination's `min_vruntime`: vruntimes grow geometrically (51 s of vruntime 10 ms into
+/// the run, 1.2e19 ns at 184 ms) and overflow (a panic in the test profile, silent wrapping
+/// in release). Fixed: `arrive` renormalises on wake migration too, with saturating
+/// arithmetic.
+#[test]
+fn known_vruntime_overflow() {
+    let v = replay_known("vruntime_overflow.toml");
+    assert!(v.is_none(), "{}", v.unwrap());
+}
+
+/// One operation on the event queue, for the reference-model test.
+#[derive(Clone, Debug)]
+enum QueueOp {
+    /// Schedule payload after a delay from now.
+    Schedule(u64, u32),
+    /// Pop the earliest event.
+    Pop,
+    /// Pop only if due by now + this.
+    PopUntil(u64),
+    /// Advance the clock by this (never backwards).
+    Advance(u64),
+}
+
+fn queue_op() -> impl Strategy<Value = QueueOp> {
+    prop_oneof![
+        4 => (prop_oneof![Just(0u64), 0u64..5, 0u64..1_000_000], any::<u32>())
+            .prop_map(|(d, p)| QueueOp::Schedule(d, p)),
+        3 => Just(QueueOp::Pop),
+        1 => (0u64..2_000).prop_map(QueueOp::PopUntil),
+        1 => (0u64..2_000).prop_map(QueueOp::Advance),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(CASES_QUEUE))]
+
+    /// The kernel's event queue against a reference model (a list kept sorted by time, then
+    /// scheduling order): every pop returns the same event at the same time, time never goes
+    /// back, and scheduling into the past is impossible through the public operations.
+    #[test]
+    fn event_queue_matches_its_reference_model(ops in prop::collection::vec(queue_op(), 0..200)) {
+        use execsim::kernel::EventQueue;
+        let mut q: EventQueue<u32> = EventQueue::new();
+        let mut model: Vec<(u64, u64, u32)> = Vec::new();
+        let (mut now, mut seq) = (0u64, 0u64);
+        for op in ops {
+            match op {
+                QueueOp::Schedule(d, p) => {
+                    q.schedule_in(SimDuration(d), p);
+                    model.push((now + d, seq, p));
+                    seq += 1;
+                }
+                QueueOp::Pop | QueueOp::PopUntil(_) => {
+                    let horizon = match op { QueueOp::PopUntil(h) => now + h, _ => u64::MAX };
+                    model.sort();
+                    let expect = match model.first() {
+                        Some(&(t, _, p)) if t <= horizon => { model.remove(0); now = t; Some((t, p)) }
+                        _ => None,
+                    };
+                    let got = if horizon == u64::MAX {
+                        q.pop()
+                    } else {
+                        q.pop_until(execsim::kernel::SimTime(horizon))
+                    };
+                    prop_assert_eq!(got.map(|(t, p)| (t.0, p)), expect);
+                }
+                QueueOp::Advance(d) => {
+                    // Only as far as the earliest pending event (as a run does at its horizon).
+                    model.sort();
+                    let to = model.first().map_or(now + d, |&(t, _, _)| t.min(now + d));
+                    q.advance_to(execsim::kernel::SimTime(to));
+                    now = now.max(to);
+                }
+            }
+            prop_assert_eq!(q.now().0, now);
+            prop_assert_eq!(q.len(), model.len());
+            prop_assert_eq!(q.peek_time().map(|t| t.0), model.iter().map(|e| e.0).min());
+        }
+    }
+}
