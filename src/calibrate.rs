@@ -36,7 +36,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The CPython timing script (the lesson's `find_nth_prime` and `is_prime`, verbatim).
-pub const CPYTHON_SCRIPT: &str = include_str!("calibrate_core.py");
+pub const CPYTHON_SCRIPT: &str = concat!(
+    include_str!("lesson_core.py"),
+    include_str!("calibrate_core.py")
+);
 
 /// Default n list for the Rust core: about 5 s in a release build.
 pub const RUST_DEFAULT_NS: &[u64] = &[1, 10, 100, 300, 1000, 2000, 3000, 5000, 8000, 12000];

@@ -20,6 +20,34 @@ pub struct LatencyUs {
     pub mean: f64,
 }
 
+impl LatencyUs {
+    /// The percentiles of a histogram of microsecond latencies (all zero if it is empty).
+    pub fn from_histogram(h: &hdrhistogram::Histogram<u64>) -> LatencyUs {
+        if h.is_empty() {
+            return LatencyUs::default();
+        }
+        LatencyUs {
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}
+
+/// HdrHistogram's percentile distribution of a histogram: `(percentile, value)` pairs, five
+/// steps per halving of the remaining distance to 100%.
+pub fn latency_distribution(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)> {
+    if h.is_empty() {
+        return Vec::new();
+    }
+    h.iter_quantiles(5)
+        .map(|v| (v.quantile_iterated_to() * 100.0, v.value_iterated_to()))
+        .collect()
+}
+
 /// One client's outcome.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClientResult {

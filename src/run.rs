@@ -149,17 +149,6 @@ fn run_checked(
     }
 }
 
-/// HdrHistogram's percentile distribution (5 ticks per half distance, as its Java
-/// `outputPercentileDistribution`): `(percentile, highest value at it)` pairs.
-fn latency_distribution(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)> {
-    if h.is_empty() {
-        return Vec::new();
-    }
-    h.iter_quantiles(5)
-        .map(|v| (v.quantile_iterated_to() * 100.0, v.value_iterated_to()))
-        .collect()
-}
-
 fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
     let w = &sim.model;
     let s = w.scenario();
@@ -167,18 +156,7 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
     let clients = w
         .client_reports()
         .map(|(name, spec, issued, completed, per_second, h)| {
-            let latency_us = if h.is_empty() {
-                LatencyUs::default()
-            } else {
-                LatencyUs {
-                    p50: h.value_at_quantile(0.5),
-                    p90: h.value_at_quantile(0.9),
-                    p99: h.value_at_quantile(0.99),
-                    p999: h.value_at_quantile(0.999),
-                    max: h.max(),
-                    mean: h.mean(),
-                }
-            };
+            let latency_us = LatencyUs::from_histogram(h);
             let cs = &s.clients[spec];
             ClientResult {
                 name: name.to_string(),
@@ -191,7 +169,7 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
                 in_flight: issued - completed,
                 per_second: per_second.to_vec(),
                 latency_us,
-                latency_distribution: latency_distribution(h),
+                latency_distribution: crate::results::latency_distribution(h),
             }
         })
         .collect();

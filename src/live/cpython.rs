@@ -6,7 +6,10 @@ use std::path::Path;
 use std::process::Command;
 
 /// The reference service's source (embedded at build time).
-pub const REFERENCE_SERVICE: &str = include_str!("reference_service.py");
+pub const REFERENCE_SERVICE: &str = concat!(
+    include_str!("../lesson_core.py"),
+    include_str!("reference_service.py")
+);
 
 /// The command that runs one role of the reference service with `python`.
 pub fn command(python: &Path, cfg: &ChildConfig) -> Command {

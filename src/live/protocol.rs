@@ -152,22 +152,10 @@ pub fn latency_histogram(latencies_us: &[u64]) -> (LatencyUs, Vec<(f64, u64)>) {
     for &l in latencies_us {
         h.saturating_record(l.max(1));
     }
-    if h.is_empty() {
-        return (LatencyUs::default(), Vec::new());
-    }
-    let dist = h
-        .iter_quantiles(5)
-        .map(|v| (v.quantile_iterated_to() * 100.0, v.value_iterated_to()))
-        .collect();
-    let p = LatencyUs {
-        p50: h.value_at_quantile(0.5),
-        p90: h.value_at_quantile(0.9),
-        p99: h.value_at_quantile(0.99),
-        p999: h.value_at_quantile(0.999),
-        max: h.max(),
-        mean: h.mean(),
-    };
-    (p, dist)
+    (
+        LatencyUs::from_histogram(&h),
+        crate::results::latency_distribution(&h),
+    )
 }
 
 impl ClientSummary {

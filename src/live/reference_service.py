@@ -37,32 +37,7 @@ import time
 from collections import deque
 
 
-# The lesson's functions, exactly (their cost is what the service spends).
-def find_nth_prime(nth_prime):
-    i = 2
-    nth = 0
-
-    while nth != nth_prime:
-        if is_prime(i):
-            nth += 1
-            last_prime = i
-
-        i += 1
-
-    return last_prime
-
-
-def is_prime(num):
-    if num == 2:
-        return True
-
-    div = 2
-
-    while div <= num / 2:
-        if num % div == 0:
-            return False
-        div += 1
-    return True
+# find_nth_prime and is_prime: src/lesson_core.py, prepended to this script by execsim.
 
 
 _emit_lock = threading.Lock()
