@@ -13,12 +13,7 @@ pub fn run_report(r: &RunResult) -> String {
         "scenario {}  (seed {}, {} s)",
         r.scenario, r.seed, r.duration_s
     );
-    let secs = r
-        .clients
-        .iter()
-        .map(|c| c.per_second.len())
-        .max()
-        .unwrap_or(0);
+    let secs = r.seconds();
     let _ = write!(out, "{:>6}", "second");
     for c in &r.clients {
         let _ = write!(out, " {:>14}", truncate(&c.name, 14));

@@ -153,6 +153,15 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// Number of whole seconds with per-second counts (the longest client's).
+    pub fn seconds(&self) -> usize {
+        self.clients
+            .iter()
+            .map(|c| c.per_second.len())
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The client with this name.
     pub fn client(&self, name: &str) -> Option<&ClientResult> {
         self.clients.iter().find(|c| c.name == name)

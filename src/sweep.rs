@@ -354,12 +354,7 @@ pub struct Metrics {
 /// second of a phase is left out when the phase is longer than one second (start-up
 /// transient), as in the lesson's "before" and "during".
 pub fn metrics(r: &RunResult) -> Metrics {
-    let secs = r
-        .clients
-        .iter()
-        .map(|c| c.per_second.len())
-        .max()
-        .unwrap_or(0);
+    let secs = r.seconds();
     let mut starts: Vec<usize> = r
         .clients
         .iter()
