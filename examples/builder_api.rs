@@ -4,10 +4,10 @@
 //! client's rate falls again, to about half.
 //!
 //! Run: `cargo run --release --example builder_api`
-use execsim::builder::ScenarioBuilder;
-use execsim::calibration::Calibration;
-use execsim::run::{simulate, SimOptions};
-use execsim::scenario::ExecutorKind;
+use execsim::sim::builder::ScenarioBuilder;
+use execsim::sim::calibration::Calibration;
+use execsim::sim::run::{simulate, SimOptions};
+use execsim::sim::scenario::ExecutorKind;
 
 fn main() {
     let s = ScenarioBuilder::new("two-long-requests")

@@ -4,9 +4,9 @@
 //! with the best p99 latency are named.
 //!
 //! Run: `cargo run --release --example choose_executor`
-use execsim::calibration::Calibration;
-use execsim::run::{simulate, SimOptions};
-use execsim::scenario::Scenario;
+use execsim::sim::calibration::Calibration;
+use execsim::sim::run::{simulate, SimOptions};
+use execsim::sim::scenario::Scenario;
 
 fn main() {
     let cal = Calibration::default_embedded();

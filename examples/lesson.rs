@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Run: `cargo run --release --example lesson`
-use execsim::{calibration::Calibration, lesson, report, run};
+use execsim::{output::report, sim::calibration::Calibration, sim::lesson, sim::run};
 
 fn main() {
     let cal = Calibration::default_embedded();

@@ -6,11 +6,11 @@
 //!    grow with run length.
 //!
 //! Run: `cargo run --release --example sweep_bench` (check the machine is idle first).
-use execsim::calibration::Calibration;
-use execsim::lesson;
-use execsim::run::{simulate, SimOptions};
-use execsim::scenario::Scenario;
-use execsim::sweep::{run, Sweep};
+use execsim::sim::calibration::Calibration;
+use execsim::sim::lesson;
+use execsim::sim::run::{simulate, SimOptions};
+use execsim::sim::scenario::Scenario;
+use execsim::sim::sweep::{run, Sweep};
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> (f64, f64, f64) {

@@ -5,11 +5,11 @@
 //! 1 / (T0 + 4 (interval + overhead)).
 //!
 //! Run: `cargo run --release --example switch_interval`
-use execsim::calibration::Calibration;
 use execsim::kernel::SimDuration;
-use execsim::lesson::{scenario, Placement};
-use execsim::run::{simulate, SimOptions};
-use execsim::scenario::ExecutorKind;
+use execsim::sim::calibration::Calibration;
+use execsim::sim::lesson::{scenario, Placement};
+use execsim::sim::run::{simulate, SimOptions};
+use execsim::sim::scenario::ExecutorKind;
 
 fn main() {
     let cal = Calibration::default_embedded();

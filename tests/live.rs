@@ -6,9 +6,9 @@
 //! The runs are serialised (one lock) so that they neither disturb each other's figures nor
 //! see each other's children. Margins are wide: CI machines are shared and small.
 
-use execsim::cost::Backend;
 use execsim::live::{run_live, LiveError, LiveOptions, LiveOutcome};
-use execsim::scenario::Scenario;
+use execsim::sim::scenario::Scenario;
+use execsim::workload::cost::Backend;
 use std::path::PathBuf;
 use std::sync::Mutex;
 

@@ -5,7 +5,7 @@
 //! and valid scenarios with one key set to a random value of a random type, deleted, or an
 //! unknown key added. Case counts: see `CASES_*` (`PROPTEST_CASES` overrides them).
 
-use execsim::scenario::Scenario;
+use execsim::sim::scenario::Scenario;
 use proptest::prelude::*;
 use toml::{Table, Value};
 
@@ -219,7 +219,7 @@ fn set_path(table: &mut Table, path: &[(String, Option<usize>)], value: Option<V
 
 /// A few valid scenarios to mutate: the lesson's and the repository's example files.
 fn bases() -> Vec<Scenario> {
-    let mut v = execsim::lesson::scenarios();
+    let mut v = execsim::sim::lesson::scenarios();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     for name in [
         "lesson-inline.toml",

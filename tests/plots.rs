@@ -1,20 +1,20 @@
 //! The figures: each renders from a small scenario without error, and the simulated figures
 //! are byte-identical across two runs with the same seed.
 
-use execsim::calibration::Calibration;
 use execsim::kernel::{SimDuration, SimTime};
-use execsim::lesson::{self, Placement};
-use execsim::plot::figures::{
+use execsim::output::plot::figures::{
     interval_workers_grid, lesson_figures, lesson_timeline, run_figures, LessonFigureOptions,
 };
-use execsim::plot::heatmap::{Heatmap, HeatmapPanel};
-use execsim::plot::latency::{LatencyDistribution, LatencyPercentiles};
-use execsim::plot::throughput::Throughput;
-use execsim::plot::timeline::{rows, GilTimeline};
-use execsim::plot::{overlay, save, svg_string};
-use execsim::results::RunResult;
-use execsim::run::{simulate, SimOptions};
-use execsim::scenario::Scenario;
+use execsim::output::plot::heatmap::{Heatmap, HeatmapPanel};
+use execsim::output::plot::latency::{LatencyDistribution, LatencyPercentiles};
+use execsim::output::plot::throughput::Throughput;
+use execsim::output::plot::timeline::{rows, GilTimeline};
+use execsim::output::plot::{overlay, save, svg_string};
+use execsim::sim::calibration::Calibration;
+use execsim::sim::lesson::{self, Placement};
+use execsim::sim::results::RunResult;
+use execsim::sim::run::{simulate, SimOptions};
+use execsim::sim::scenario::Scenario;
 use std::path::PathBuf;
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -211,7 +211,7 @@ fn latency_distribution_is_hdr_percentile_output() {
     // Results without it (older JSON) still read.
     let mut v = serde_json::to_value(c).unwrap();
     v.as_object_mut().unwrap().remove("latency_distribution");
-    let back: execsim::results::ClientResult = serde_json::from_value(v).unwrap();
+    let back: execsim::sim::results::ClientResult = serde_json::from_value(v).unwrap();
     assert!(back.latency_distribution.is_empty());
 }
 

@@ -6,7 +6,7 @@
 //! free-threaded, 1 to 20 clients with small, medium and huge n (huge n only as requests that
 //! cannot finish within the run), open and closed loop, think times, in-process or not,
 //! affinities per role, seeds, and durations of 50 to 400 ms of virtual time. Each run is
-//! checked after **every event** by [`execsim::check`].
+//! checked after **every event** by [`execsim::sim::check`].
 //!
 //! A failing case prints its invariant, the seed and the (shrunk) scenario as TOML: save it
 //! to a file and replay it with `execsim run FILE --check` (add `--trace out.json` for a
@@ -17,14 +17,14 @@
 //! `cargo test`, with the parser fuzz in `tests/parser_fuzz.rs`. Set `PROPTEST_CASES` to
 //! override them all (for a longer local search).
 
-use execsim::calibration::Calibration;
-use execsim::check::{CheckConfig, Invariant, Violation};
 use execsim::interp::GilKind;
 use execsim::kernel::SimDuration;
-use execsim::lesson::{closed_client, Placement};
-use execsim::results::RunResult;
-use execsim::run::{simulate, SimOptions, SimOutput};
-use execsim::scenario::{
+use execsim::sim::calibration::Calibration;
+use execsim::sim::check::{CheckConfig, Invariant, Violation};
+use execsim::sim::lesson::{closed_client, Placement};
+use execsim::sim::results::RunResult;
+use execsim::sim::run::{simulate, SimOptions, SimOutput};
+use execsim::sim::scenario::{
     AffinitySpec, Arrivals, ClientMode, ClientSpec, CostOverrides, ExecutorKind, MachineSpec,
     MixEntry, PythonSpec, Scenario, ServerKind, ServerSpec,
 };
@@ -252,9 +252,9 @@ fn scenario() -> impl Strategy<Value = Case> {
                         gil,
                         switch_interval: interval,
                         runtime: if cpython_costs {
-                            execsim::cost::Backend::Cpython
+                            execsim::workload::cost::Backend::Cpython
                         } else {
-                            execsim::cost::Backend::Rust
+                            execsim::workload::cost::Backend::Rust
                         },
                     },
                     server: ServerSpec {
@@ -404,7 +404,7 @@ fn convoy(interval: SimDuration, long: usize, seed: u64, duration_ms: u64) -> Sc
         python: PythonSpec {
             gil: GilKind::Cpython,
             switch_interval: interval,
-            runtime: execsim::cost::Backend::Cpython,
+            runtime: execsim::workload::cost::Backend::Cpython,
         },
         server: ServerSpec {
             kind: ServerKind::Asyncio,

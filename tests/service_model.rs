@@ -2,13 +2,13 @@
 //! 2-vCPU VM (`shared/design/model.md` section 6). Fixed seeds; the seed is in every
 //! assertion message.
 
-use execsim::calibration::Calibration;
 use execsim::interp::GilKind;
 use execsim::kernel::SimDuration;
-use execsim::lesson::{scenario, Placement};
-use execsim::results::RunResult;
-use execsim::run::{simulate, SimOptions};
-use execsim::scenario::{ExecutorKind, Scenario};
+use execsim::sim::calibration::Calibration;
+use execsim::sim::lesson::{scenario, Placement};
+use execsim::sim::results::RunResult;
+use execsim::sim::run::{simulate, SimOptions};
+use execsim::sim::scenario::{ExecutorKind, Scenario};
 
 fn run(s: &Scenario) -> RunResult {
     simulate(s, &Calibration::default_embedded(), &SimOptions::default()).result
@@ -154,7 +154,7 @@ fn the_interpreter_pool_shows_no_convoy() {
 #[test]
 fn thread_per_connection_server_also_convoys() {
     let mut s = scenario(ExecutorKind::Thread, ms(5), Placement::Convoy);
-    s.server.kind = execsim::scenario::ServerKind::ThreadPerConnection;
+    s.server.kind = execsim::sim::scenario::ServerKind::ThreadPerConnection;
     let (before, during) = rates(&run(&s));
     assert!(before > 1000.0, "{before}");
     assert!(

@@ -1,8 +1,8 @@
 //! Sweeps: grid expansion, sampling, shards and merge, and results independent of the
 //! number of threads.
 
-use execsim::calibration::Calibration;
-use execsim::sweep::{merge, run, to_csv, Shard, Sweep};
+use execsim::sim::calibration::Calibration;
+use execsim::sim::sweep::{merge, run, to_csv, Shard, Sweep};
 
 const SWEEP: &str = r#"
 seed = 3

@@ -8,10 +8,10 @@
 //! spread (min..max over the repetitions) and the relative error (sim − live) / live.
 
 use super::{run_live, LiveError, LiveOptions, LiveOutcome};
-use crate::calibration::Calibration;
-use crate::results::RunResult;
-use crate::run::{simulate, SimOptions};
-use crate::scenario::Scenario;
+use crate::sim::calibration::Calibration;
+use crate::sim::results::RunResult;
+use crate::sim::run::{simulate, SimOptions};
+use crate::sim::scenario::Scenario;
 use std::fmt::{self, Write as _};
 
 /// The tolerance the project aims for: every phase within 15% of the live median.
@@ -413,10 +413,10 @@ mod tests {
 
     #[test]
     fn lesson_phases() {
-        let s = crate::lesson::scenario(
-            crate::scenario::ExecutorKind::Thread,
+        let s = crate::sim::lesson::scenario(
+            crate::sim::scenario::ExecutorKind::Thread,
             crate::kernel::SimDuration::from_millis(5),
-            crate::lesson::Placement::Convoy,
+            crate::sim::lesson::Placement::Convoy,
         );
         let p = phases(&s);
         assert_eq!(p.len(), 2);
@@ -432,13 +432,13 @@ mod tests {
 
     #[test]
     fn rows_and_errors() {
-        let s = crate::lesson::scenario(
-            crate::scenario::ExecutorKind::Inline,
+        let s = crate::sim::lesson::scenario(
+            crate::sim::scenario::ExecutorKind::Inline,
             crate::kernel::SimDuration::from_millis(5),
-            crate::lesson::Placement::Unpinned,
+            crate::sim::lesson::Placement::Unpinned,
         );
         let mut sim =
-            crate::run::simulate(&s, &Calibration::default_embedded(), &SimOptions::default())
+            crate::sim::run::simulate(&s, &Calibration::default_embedded(), &SimOptions::default())
                 .result;
         sim.clients[0].per_second = vec![100; 12];
         let mut live = sim.clone();

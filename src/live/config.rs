@@ -2,8 +2,8 @@
 //! line), built from a [`Scenario`]: the same for the CPython reference service and the Rust
 //! backend, so that both run the same plan.
 
-use crate::prime::op_count;
-use crate::scenario::{Arrivals, ClientMode, ExecutorKind, Scenario, ServerKind};
+use crate::sim::scenario::{Arrivals, ClientMode, ExecutorKind, Scenario, ServerKind};
+use crate::workload::prime::op_count;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// The reference service's source (embedded at build time).
 pub const REFERENCE_SERVICE: &str = concat!(
-    include_str!("../lesson_core.py"),
+    include_str!("../workload/lesson_core.py"),
     include_str!("reference_service.py")
 );
 

@@ -14,23 +14,21 @@
 //! other way), every process is reaped, and the port is checked to be released. Before the
 //! run the machine is checked to be idle ([`procfs::idle_check`]).
 //!
-//! [`compare`] runs simulation and live runs side by side; [`fit`] fits the simulator's
+//! [`compare`] runs simulation and live runs side by side; [`crate::calibrate::live_fit`] fits the simulator's
 //! per-step costs from live runs.
 
-pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod cpython;
-pub mod fit;
 pub mod procfs;
 pub mod progress;
 pub mod protocol;
 pub mod rust_backend;
 pub mod supervise;
 
-use crate::cost::Backend;
-use crate::results::{RunResult, ThreadResult};
-use crate::scenario::{ExecutorKind, Scenario};
+use crate::sim::results::{RunResult, ThreadResult};
+use crate::sim::scenario::{ExecutorKind, Scenario};
+use crate::workload::cost::Backend;
 use config::{ChildConfig, EmulatedGil};
 use protocol::{Message, Summary};
 use std::collections::BTreeMap;
@@ -401,7 +399,7 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     let mut gil = Vec::new();
     for (_, s) in summaries {
         if let Some(g) = s.gil {
-            gil.push(crate::results::GilResult {
+            gil.push(crate::sim::results::GilResult {
                 interp: 0,
                 has_gil: true,
                 handoffs: g.handoffs,

@@ -9,7 +9,7 @@
 //!   end of the run; the process then waits to be killed.
 //! - `{"event":"error","message":...}` / `{"event":"warning","message":...}`.
 
-use crate::results::{ClientResult, LatencyUs};
+use crate::sim::results::{ClientResult, LatencyUs};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -154,7 +154,7 @@ pub fn latency_histogram(latencies_us: &[u64]) -> (LatencyUs, Vec<(f64, u64)>) {
     }
     (
         LatencyUs::from_histogram(&h),
-        crate::results::latency_distribution(&h),
+        crate::sim::results::latency_distribution(&h),
     )
 }
 

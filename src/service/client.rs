@@ -13,7 +13,7 @@ use super::world::{cores, Effect, Request, ThreadRole, World};
 use crate::interp::Step;
 use crate::kernel::{EventQueue, SimDuration, SimTime};
 use crate::machine::ThreadId;
-use crate::scenario::{Arrivals, ClientMode, ServerKind};
+use crate::sim::scenario::{Arrivals, ClientMode, ServerKind};
 
 impl World {
     pub(super) fn start_client(&mut self, c: u32, q: &mut EventQueue<super::Event>) {

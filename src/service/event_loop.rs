@@ -11,7 +11,7 @@
 use super::world::{Effect, Request, World};
 use crate::interp::Step;
 use crate::machine::ThreadId;
-use crate::scenario::ExecutorKind;
+use crate::sim::scenario::ExecutorKind;
 
 impl World {
     pub(super) fn plan_loop(&mut self, t: ThreadId) -> (Step, Effect) {

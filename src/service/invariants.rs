@@ -1,21 +1,21 @@
 //! Invariants of the service world that hold after every event, checked on request
-//! ([`crate::run::SimOptions::check`]): the GIL's mutual exclusion, the cores' capacity and
+//! ([`crate::sim::run::SimOptions::check`]): the GIL's mutual exclusion, the cores' capacity and
 //! affinities, conservation of requests, and correct replies. Everything here only reads the
 //! state, so a checked run is the same run as an unchecked one (same trace hash).
 //!
 //! The checks that need memory across events (bounded GIL waits, work conservation, time)
-//! live in [`crate::check::Checker`], which calls [`World::check_invariants`].
+//! live in [`crate::sim::check::Checker`], which calls [`World::check_invariants`].
 
 use super::world::{Effect, Request, World};
-use crate::check::{Invariant, Violation};
 use crate::kernel::SimTime;
 use crate::machine::{CoreId, ThreadId, ThreadRunState};
+use crate::sim::check::{Invariant, Violation};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
 
 /// Replies up to this n are checked against the lesson's real core
-/// ([`crate::prime::find_nth_prime`]); larger ones against the sieve
-/// ([`crate::prime::op_count`]).
+/// ([`crate::workload::prime::find_nth_prime`]); larger ones against the sieve
+/// ([`crate::workload::prime::op_count`]).
 pub const REAL_CORE_MAX_N: u64 = 1_000;
 
 /// Checking state kept by the world (only when checking is on).
@@ -34,9 +34,9 @@ pub fn reference_prime(n: u64) -> Option<u64> {
         return Some(p);
     }
     let p = if n <= REAL_CORE_MAX_N {
-        crate::prime::find_nth_prime(n)?
+        crate::workload::prime::find_nth_prime(n)?
     } else {
-        crate::prime::op_count(n).ok()?.prime
+        crate::workload::prime::op_count(n).ok()?.prime
     };
     memo.lock().unwrap_or_else(|e| e.into_inner()).insert(n, p);
     Some(p)

@@ -9,7 +9,7 @@ use super::world::{cores, Effect, Request, ThreadRole, World};
 use crate::interp::Step;
 use crate::kernel::{EventQueue, SimDuration};
 use crate::machine::ThreadId;
-use crate::scenario::ExecutorKind;
+use crate::sim::scenario::ExecutorKind;
 
 impl World {
     pub(super) fn submit_to_pool(

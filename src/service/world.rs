@@ -1,11 +1,11 @@
 //! The world: machine, runtime and service state, and the dispatch of events and effects.
 
 use super::costs::ServiceCosts;
-use crate::cost::CostModel;
 use crate::interp::{GilKind, InterpEvent, InterpId, PyNotice, Runtime, Step};
 use crate::kernel::{EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey};
 use crate::machine::{CoreId, MachineEvent, ThreadId};
-use crate::scenario::{ClientMode, ExecutorKind, Scenario, ServerKind};
+use crate::sim::scenario::{ClientMode, ExecutorKind, Scenario, ServerKind};
+use crate::workload::cost::CostModel;
 use hdrhistogram::Histogram;
 use std::collections::VecDeque;
 

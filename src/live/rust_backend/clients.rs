@@ -14,7 +14,7 @@ use crate::kernel::RngStreams;
 use crate::live::config::{ChildConfig, ClientPlan, Role};
 use crate::live::procfs::monotonic_ns;
 use crate::live::protocol::ClientSummary;
-use crate::scenario::{Arrivals, ClientMode};
+use crate::sim::scenario::{Arrivals, ClientMode};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::TcpStream;

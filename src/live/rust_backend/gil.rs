@@ -13,7 +13,7 @@
 //! reply formatting) and releases it around its system calls; in-process client threads do
 //! the same around send and recv; a thread-pool worker holds it while computing.
 
-use crate::prime::is_prime;
+use crate::workload::prime::is_prime;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};

@@ -14,7 +14,7 @@
 
 use super::gil::Gil;
 use super::{fail, pin, register_process, register_thread};
-use crate::prime::find_nth_prime;
+use crate::workload::prime::find_nth_prime;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;

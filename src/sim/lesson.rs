@@ -3,7 +3,7 @@
 //! process, on a 2-core machine, for 12 s.
 
 use crate::kernel::SimDuration;
-use crate::scenario::{
+use crate::sim::scenario::{
     AffinitySpec, Arrivals, ClientMode, ClientSpec, CostOverrides, ExecutorKind, MachineSpec,
     PythonSpec, Scenario, ServerKind, ServerSpec,
 };
@@ -112,10 +112,10 @@ pub fn scenarios() -> Vec<Scenario> {
 
 /// Simulates every lesson scenario, in parallel on the current rayon pool; results come
 /// back in [`scenarios`] order and do not depend on the number of threads.
-pub fn run_all(cal: &crate::calibration::Calibration) -> Vec<crate::results::RunResult> {
+pub fn run_all(cal: &crate::sim::calibration::Calibration) -> Vec<crate::sim::results::RunResult> {
     use rayon::prelude::*;
     scenarios()
         .par_iter()
-        .map(|s| crate::run::simulate(s, cal, &crate::run::SimOptions::default()).result)
+        .map(|s| crate::sim::run::simulate(s, cal, &crate::sim::run::SimOptions::default()).result)
         .collect()
 }

@@ -1,12 +1,14 @@
 //! The `execsim plot` subcommand: its arguments and what it does.
 
-use super::figures::{default_window, lesson_figures, run_figures, LessonFigureOptions};
-use super::overlay::sim_vs_live;
-use super::save;
-use crate::calibration::Calibration;
 use crate::kernel::SimDuration;
-use crate::results::RunResult;
-use crate::run::{simulate, SimOptions};
+use crate::output::plot::figures::{
+    default_window, lesson_figures, run_figures, LessonFigureOptions,
+};
+use crate::output::plot::overlay::sim_vs_live;
+use crate::output::plot::save;
+use crate::sim::calibration::Calibration;
+use crate::sim::results::RunResult;
+use crate::sim::run::{simulate, SimOptions};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -106,7 +108,7 @@ pub fn plot_cmd(args: PlotArgs) -> Result<()> {
             calibration: c,
         } => {
             let cal = calibration(c.as_ref())?;
-            let runs = crate::lesson::run_all(&cal);
+            let runs = crate::sim::lesson::run_all(&cal);
             let files = lesson_figures(&runs, &cal, &out, &LessonFigureOptions::default())?;
             report(&files, &out, start);
         }
@@ -118,7 +120,7 @@ pub fn plot_cmd(args: PlotArgs) -> Result<()> {
             from,
             window_ms,
         } => {
-            let mut scenario = crate::scenario::Scenario::from_file(&file)
+            let mut scenario = crate::sim::scenario::Scenario::from_file(&file)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             if let Some(s) = seed {
                 scenario.seed = s;

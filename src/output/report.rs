@@ -1,7 +1,7 @@
 //! Human-readable reports of results: the lesson's monitor lines, summaries, the lesson table.
 //! Reports only read results.
 
-use crate::results::RunResult;
+use crate::sim::results::RunResult;
 use std::fmt::Write;
 
 /// One line per second per client, like the lesson's monitor (`N requests/secs`), then a

@@ -23,11 +23,11 @@
 //! threads ran it. `--shard I/N` keeps the points whose index is I modulo N, and [`merge`]
 //! joins shard files into the file a single run would have written.
 
-use crate::calibration::Calibration;
 use crate::kernel::RngStreams;
-use crate::results::RunResult;
-use crate::run::{simulate, SimOptions};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::sim::calibration::Calibration;
+use crate::sim::results::RunResult;
+use crate::sim::run::{simulate, SimOptions};
+use crate::sim::scenario::{Scenario, ScenarioError};
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;

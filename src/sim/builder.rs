@@ -1,10 +1,10 @@
 //! A builder for scenarios in code: the same scenarios as TOML files, checked the same way.
 //!
 //! ```
-//! use execsim::builder::ScenarioBuilder;
-//! use execsim::scenario::ExecutorKind;
-//! use execsim::run::{simulate, SimOptions};
-//! use execsim::calibration::Calibration;
+//! use execsim::sim::builder::ScenarioBuilder;
+//! use execsim::sim::scenario::ExecutorKind;
+//! use execsim::sim::run::{simulate, SimOptions};
+//! use execsim::sim::calibration::Calibration;
 //!
 //! let s = ScenarioBuilder::new("my-service")
 //!     .duration("6s")
@@ -26,15 +26,17 @@
 //! Errors are those of [`Scenario::validate`], naming the key:
 //!
 //! ```
-//! use execsim::builder::ScenarioBuilder;
+//! use execsim::sim::builder::ScenarioBuilder;
 //! let e = ScenarioBuilder::new("x").duration("1s").cores(0).closed_client("a", 1, "0s").build().unwrap_err();
 //! assert!(e.to_string().contains("machine.cores"));
 //! ```
 
 use crate::interp::GilKind;
 use crate::kernel::SimDuration;
-use crate::lesson::closed_client;
-use crate::scenario::{ClientMode, ClientSpec, ExecutorKind, Scenario, ScenarioError, ServerKind};
+use crate::sim::lesson::closed_client;
+use crate::sim::scenario::{
+    ClientMode, ClientSpec, ExecutorKind, Scenario, ScenarioError, ServerKind,
+};
 
 /// Builds a [`Scenario`] step by step; [`build`](Self::build) validates it.
 #[derive(Clone, Debug)]
@@ -47,10 +49,10 @@ impl ScenarioBuilder {
     /// A scenario named `name`: seed 1, 12 s, 2 cores, CPython with a 5 ms switch interval,
     /// an asyncio server with a thread pool, and no clients yet.
     pub fn new(name: &str) -> Self {
-        let mut s = crate::lesson::scenario(
+        let mut s = crate::sim::lesson::scenario(
             ExecutorKind::Thread,
             SimDuration::from_millis(5),
-            crate::lesson::Placement::Unpinned,
+            crate::sim::lesson::Placement::Unpinned,
         );
         s.name = Some(name.to_string());
         s.seed = 1;

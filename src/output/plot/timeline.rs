@@ -120,7 +120,7 @@ pub struct GilTimeline {
 
 impl GilTimeline {
     /// The timeline of every thread of a traced run (`trace`, `names` as in
-    /// [`SimOutput`](crate::run::SimOutput)) over `[from, to)`.
+    /// [`SimOutput`](crate::sim::run::SimOutput)) over `[from, to)`.
     pub fn new(
         scenario: &str,
         trace: &[TraceRecord],

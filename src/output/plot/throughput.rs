@@ -2,7 +2,7 @@
 //! client of a run), on a logarithmic axis that also shows zero, with client starts marked.
 
 use super::*;
-use crate::results::RunResult;
+use crate::sim::results::RunResult;
 
 /// One per-second series.
 #[derive(Clone, Debug)]

@@ -29,12 +29,12 @@
 //! Every key is checked: an unknown key, a negative or malformed duration, zero cores, an
 //! affinity to a core that does not exist, n = 0, are errors that name the key.
 
-use crate::cost::Backend;
 use crate::interp::{GilKind, InterpCosts};
 use crate::kernel::SimDuration;
 use crate::machine::MachineCosts;
-use crate::prime::MAX_OP_COUNT_N;
 use crate::service::ServiceCosts;
+use crate::workload::cost::Backend;
+use crate::workload::prime::MAX_OP_COUNT_N;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

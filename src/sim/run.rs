@@ -17,15 +17,15 @@
 //! [`SimOptions::max_events`] is part of the contract when it stops a run (the result says
 //! `truncated`). `tests/properties.rs` checks the contract on generated scenarios.
 
-use crate::calibration::Calibration;
-use crate::check::{CheckConfig, CheckStats, Checker, Violation};
-use crate::cost::CostModel;
 use crate::interp::{Runtime, TraceRecord};
 use crate::kernel::{EventQueue, SimTime, Simulation, StopReason};
 use crate::machine::{CoreId, Machine, ThreadId};
-use crate::results::{ClientResult, GilResult, LatencyUs, RunResult, ThreadResult};
-use crate::scenario::Scenario;
 use crate::service::World;
+use crate::sim::calibration::Calibration;
+use crate::sim::check::{CheckConfig, CheckStats, Checker, Violation};
+use crate::sim::results::{ClientResult, GilResult, LatencyUs, RunResult, ThreadResult};
+use crate::sim::scenario::Scenario;
+use crate::workload::cost::CostModel;
 
 /// Options of a simulated run beyond the scenario.
 #[derive(Clone, Debug, Default)]
@@ -34,7 +34,7 @@ pub struct SimOptions {
     pub trace: bool,
     /// Stop after this many events (a guard for huge scenarios); None: no limit.
     pub max_events: Option<u64>,
-    /// Check the model's invariants after every event ([`crate::check`]); the run stops at
+    /// Check the model's invariants after every event ([`crate::sim::check`]); the run stops at
     /// the first violation, reported in [`SimOutput::violation`]. Slower; results unchanged.
     pub check: bool,
     /// Which invariants to enforce when checking (None: all, with default bounds).
@@ -60,7 +60,7 @@ pub struct SimOutput {
 /// Simulates a (validated) scenario with a calibration.
 ///
 /// ```
-/// use execsim::{calibration::Calibration, run::{simulate, SimOptions}, scenario::Scenario};
+/// use execsim::{sim::calibration::Calibration, sim::run::{simulate, SimOptions}, sim::scenario::Scenario};
 /// let s = Scenario::from_toml(r#"
 ///     duration = "1s"
 ///     [server]
@@ -169,7 +169,7 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
                 in_flight: issued - completed,
                 per_second: per_second.to_vec(),
                 latency_us,
-                latency_distribution: crate::results::latency_distribution(h),
+                latency_distribution: crate::sim::results::latency_distribution(h),
             }
         })
         .collect();
@@ -201,7 +201,7 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
                     .filter(|&t| {
                         rt.interp_of(t).0 == i && s.python.gil == crate::interp::GilKind::Cpython
                     })
-                    .map(|t| crate::results::ThreadHold {
+                    .map(|t| crate::sim::results::ThreadHold {
                         thread: w.thread_name(t).to_string(),
                         seconds: rt.gil_hold_time(t, now).as_secs_f64(),
                     })

@@ -1,7 +1,7 @@
 //! Calibration data: the measured coefficients of the cost model, kept as a small TOML file.
 //!
 //! Simulation never reads a clock; everything it knows about real speed comes from a
-//! [`Calibration`], written by `execsim calibrate` (see [`crate::calibrate`]) and read back
+//! [`Calibration`], written by `execsim calibrate` (see [`crate::calibrate::measure`]) and read back
 //! here. The file looks like this:
 //!
 //! ```toml
@@ -45,14 +45,14 @@
 //! The file the binary falls back to is `calibration/default.toml`, embedded at build time
 //! ([`Calibration::default_embedded`]).
 
-use crate::cost::{Backend, CoreCost};
-use crate::prime::OpCount;
+use crate::workload::cost::{Backend, CoreCost};
+use crate::workload::prime::OpCount;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The text of `calibration/default.toml`, embedded when the crate is built.
-pub const EMBEDDED_DEFAULT_TOML: &str = include_str!("../calibration/default.toml");
+pub const EMBEDDED_DEFAULT_TOML: &str = include_str!("../../calibration/default.toml");
 
 /// Where a calibration was read from (used in messages).
 const EMBEDDED_ORIGIN: &str = "embedded calibration/default.toml";
@@ -152,7 +152,7 @@ pub struct Meta {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoreSection {
-    /// `[core.rust]`: the Rust core of [`crate::prime`], release build.
+    /// `[core.rust]`: the Rust core of [`crate::workload::prime`], release build.
     pub rust: CoreCalibration,
     /// `[core.cpython]`: the lesson's functions run by CPython.
     pub cpython: CoreCalibration,
@@ -335,7 +335,7 @@ impl Calibration {
         let body = toml::to_string(self).map_err(|e| CalibrationError::Serialize(e.to_string()))?;
         Ok(format!(
             "# execsim calibration: cost of find_nth_prime(n) = per_call_ns + per_candidate_ns * \
-             candidates + per_test_ns * tests,\n# with exact counts from execsim::prime::op_count. \
+             candidates + per_test_ns * tests,\n# with exact counts from execsim::workload::prime::op_count. \
              Written by `execsim calibrate`; see src/calibration.rs.\n\n{body}"
         ))
     }
@@ -398,7 +398,7 @@ impl Calibration {
 /// `"850 ns"`, `"1.2 µs"`, `"31.4 s"`, `"18.2 min"`, `"2.5 h"`.
 ///
 /// ```
-/// use execsim::calibration::human_duration;
+/// use execsim::sim::calibration::human_duration;
 /// assert_eq!(human_duration(1_234.0), "1.2 µs");
 /// assert_eq!(human_duration(31.4e9), "31.4 s");
 /// assert_eq!(human_duration(18.2 * 60e9), "18.2 min");

@@ -6,12 +6,12 @@ use super::latency::{LatencyDistribution, LatencyPercentiles};
 use super::throughput::Throughput;
 use super::timeline::GilTimeline;
 use super::{save, PlotResult};
-use crate::calibration::Calibration;
 use crate::kernel::{SimDuration, SimTime};
-use crate::lesson::{self, Placement};
-use crate::results::RunResult;
-use crate::run::{simulate, SimOptions, SimOutput};
-use crate::scenario::{ExecutorKind, Scenario};
+use crate::sim::calibration::Calibration;
+use crate::sim::lesson::{self, Placement};
+use crate::sim::results::RunResult;
+use crate::sim::run::{simulate, SimOptions, SimOutput};
+use crate::sim::scenario::{ExecutorKind, Scenario};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 

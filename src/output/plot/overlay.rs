@@ -3,7 +3,7 @@
 
 use super::throughput::{client_start_marks, RateSeries, Throughput};
 use super::*;
-use crate::results::RunResult;
+use crate::sim::results::RunResult;
 
 /// The overlay of a simulated run and a live run (`execsim compare`): a [`Throughput`] with,
 /// per client, the simulated series solid and the live one dashed, in the same colour.

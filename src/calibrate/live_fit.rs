@@ -20,14 +20,14 @@
 //! fitted. The ratios between costs within a group stay the model's (from
 //! `shared/design/model.md`'s CPU breakdown); only each group's total is measured here.
 
-use super::{run_live, LiveError, LiveOptions};
-use crate::calibration::{Calibration, LiveFitInfo, LiveFitPointRecord};
 use crate::kernel::SimDuration;
-use crate::lesson::closed_client;
+use crate::live::{run_live, LiveError, LiveOptions};
 use crate::machine::MachineCosts;
-use crate::run::{simulate, SimOptions};
-use crate::scenario::{AffinitySpec, ExecutorKind, Scenario};
 use crate::service::ServiceCosts;
+use crate::sim::calibration::{Calibration, LiveFitInfo, LiveFitPointRecord};
+use crate::sim::lesson::closed_client;
+use crate::sim::run::{simulate, SimOptions};
+use crate::sim::scenario::{AffinitySpec, ExecutorKind, Scenario};
 
 /// The groups of costs a live fit scales.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,10 +110,10 @@ pub struct Measurement {
 pub const FIT_DURATION_S: u64 = 4;
 
 fn one_client(name: &str, executor: ExecutorKind, workers: Vec<u16>) -> Scenario {
-    let mut s = crate::lesson::scenario(
+    let mut s = crate::sim::lesson::scenario(
         executor,
         SimDuration::from_millis(5),
-        crate::lesson::Placement::Unpinned,
+        crate::sim::lesson::Placement::Unpinned,
     );
     s.name = Some(format!("fit-{name}"));
     s.duration = SimDuration::from_secs(FIT_DURATION_S);
@@ -154,7 +154,7 @@ pub fn measurements() -> Vec<Measurement> {
 }
 
 /// The rate a fit compares: mean completions per second over seconds 1 to the end.
-pub fn fit_rate(r: &crate::results::RunResult) -> f64 {
+pub fn fit_rate(r: &crate::sim::results::RunResult) -> f64 {
     r.client("simple")
         .map_or(0.0, |c| c.rate(1, c.per_second.len()))
 }
@@ -240,7 +240,7 @@ pub fn fit_from_live(
             runtime = out.runtime;
             rates.push(r);
         }
-        let live = super::compare::median(&rates);
+        let live = crate::live::compare::median(&rates);
         let default_rate = sim_rate(&m.scenario, cal, sc, mc);
         let f = solve_factor(&m, cal, sc, mc, live);
         apply(m.group, f, &mut sc, &mut mc);
@@ -263,7 +263,7 @@ pub fn fit_from_live(
         service: sc,
         machine: mc,
         info: LiveFitInfo {
-            date: crate::calibrate::utc_now_iso8601(),
+            date: crate::calibrate::measure::utc_now_iso8601(),
             command: command.to_string(),
             backend: opts.backend.to_string(),
             runtime,
@@ -283,10 +283,10 @@ pub fn fit_from_live(
 pub fn save_fit(
     path: &std::path::Path,
     fit: &LiveFit,
-) -> Result<bool, crate::calibration::CalibrationError> {
+) -> Result<bool, crate::sim::calibration::CalibrationError> {
     let (mut cal, created) = match Calibration::load(path) {
         Ok(c) => (c, false),
-        Err(crate::calibration::CalibrationError::NotFound(_)) => {
+        Err(crate::sim::calibration::CalibrationError::NotFound(_)) => {
             (Calibration::default_embedded(), true)
         }
         Err(e) => return Err(e),

@@ -3,11 +3,11 @@
 //! `execsim calibrate --backend rust|cpython` times `find_nth_prime(n)` at a handful of n,
 //! takes the median time per call at each, and fits
 //! `t(n) = per_call_ns + per_candidate_ns × candidates(n) + per_test_ns × tests(n)`
-//! with the exact counts of [`crate::prime::op_count`] (see [`fit_weighted`]). The result is a
+//! with the exact counts of [`crate::workload::prime::op_count`] (see [`fit_weighted`]). The result is a
 //! [`CoreCalibration`] that [`merge_into_file`] writes into a calibration file, replacing only
 //! that backend's section.
 //!
-//! - **Rust**: the crate's own [`crate::prime::find_nth_prime`], timed in-process with
+//! - **Rust**: the crate's own [`crate::workload::prime::find_nth_prime`], timed in-process with
 //!   [`std::time::Instant`] and [`std::hint::black_box`]. Meaningful only in a release build
 //!   (a warning is printed otherwise).
 //! - **CPython**: the lesson's functions, verbatim, in a script (`src/calibrate_core.py`, embedded)
@@ -21,11 +21,11 @@
 //! of every n per round) so that a slow period of a shared machine spreads over all points
 //! instead of corrupting one; the median per n is kept.
 
-use crate::calibration::{
+use crate::sim::calibration::{
     human_duration, Calibration, CalibrationError, CoreCalibration, FitInfo, FitPointRecord, Meta,
 };
-use crate::cost::{Backend, CoreCost};
-use crate::prime::{find_nth_prime, op_count, OpCount, OpCountError};
+use crate::workload::cost::{Backend, CoreCost};
+use crate::workload::prime::{find_nth_prime, op_count, OpCount, OpCountError};
 use serde::Deserialize;
 use std::fmt;
 use std::hint::black_box;
@@ -37,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The CPython timing script (the lesson's `find_nth_prime` and `is_prime`, verbatim).
 pub const CPYTHON_SCRIPT: &str = concat!(
-    include_str!("lesson_core.py"),
+    include_str!("../workload/lesson_core.py"),
     include_str!("calibrate_core.py")
 );
 
@@ -587,7 +587,7 @@ const COEFFICIENT_NAMES: [&str; 3] = ["per_call_ns", "per_candidate_ns", "per_te
 /// least squares for three unknowns); [`Fit::clamped`] names the coefficients held at 0.
 ///
 /// ```
-/// use execsim::calibrate::{fit_weighted, FitPoint};
+/// use execsim::calibrate::measure::{fit_weighted, FitPoint};
 /// let pts: Vec<FitPoint> = [(1.0, 0.0), (10.0, 20.0), (100.0, 900.0), (1000.0, 50000.0)]
 ///     .iter()
 ///     .map(|&(c, t)| FitPoint { candidates: c, tests: t, ns: 50.0 + 2.0 * c + 3.0 * t })

@@ -1,5 +1,5 @@
 //! Invariant checking: the rules of the model that no input may break, checked after every
-//! event of a run when [`SimOptions::check`](crate::run::SimOptions::check) is on.
+//! event of a run when [`SimOptions::check`](crate::sim::run::SimOptions::check) is on.
 //!
 //! | invariant | what is checked, after every event |
 //! |---|---|

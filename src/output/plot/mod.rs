@@ -1,13 +1,12 @@
 //! Pictures of results, drawn with `plotters` as PNG and SVG: throughput over time, latency
 //! percentiles and distribution, the GIL timeline, a parameter heatmap and a simulated-vs-live
-//! overlay. Plots only read results ([`RunResult`](crate::results::RunResult), an activity
+//! overlay. Plots only read results ([`RunResult`](crate::sim::results::RunResult), an activity
 //! trace); [`figures`] holds the drivers that run the lesson's simulations and draw them all.
 //!
 //! Text is measured and (in PNGs) drawn with DejaVu Sans, embedded in the binary, so no
 //! system font is needed. SVGs name the generic `sans-serif` family, which every viewer has.
 //! Nothing here reads a clock or iterates a hash map: the same results give the same bytes.
 
-pub mod cli;
 pub mod figures;
 pub mod heatmap;
 pub mod latency;
@@ -26,7 +25,7 @@ use std::path::{Path, PathBuf};
 pub const FONT: &str = "sans-serif";
 
 /// DejaVu Sans (Bitstream Vera license, see `assets/fonts/LICENSE-DejaVu.txt`).
-static FONT_DATA: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static FONT_DATA: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 /// Registers the embedded font with plotters (once per process; later calls do nothing).
 pub fn init_fonts() {

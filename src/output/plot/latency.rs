@@ -2,7 +2,7 @@
 //! client) on a logarithmic axis, and HdrHistogram's latency-by-percentile distribution.
 
 use super::*;
-use crate::results::{ClientResult, LatencyUs, RunResult};
+use crate::sim::results::{ClientResult, LatencyUs, RunResult};
 
 /// One row of the percentile chart.
 #[derive(Clone, Debug)]

@@ -2,11 +2,11 @@
 //! `execsim compare` and the hidden `execsim __live` (the rust backend's child processes),
 //! kept here so that `src/main.rs` only routes to them.
 
-use super::compare::{compare, plot_svg};
-use super::{run_live, LiveOptions};
-use crate::calibration::Calibration;
-use crate::cost::Backend;
-use crate::scenario::Scenario;
+use crate::live::compare::{compare, plot_svg};
+use crate::live::{run_live, LiveOptions};
+use crate::sim::calibration::Calibration;
+use crate::sim::scenario::Scenario;
+use crate::workload::cost::Backend;
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -112,7 +112,7 @@ pub fn live(args: LiveArgs) -> Result<()> {
         if let Some(b) = out.busy_cores_before {
             println!("machine before the run: {:.0}% of a core busy", b * 100.0);
         }
-        print!("{}", crate::report::run_report(&out.result));
+        print!("{}", crate::output::report::run_report(&out.result));
         println!(
             "cleanup: process group {}, port {} {}",
             if out.cleanup.group_empty {
@@ -198,17 +198,21 @@ pub fn calibrate_from_live(
     anyhow::ensure!((1..=20).contains(&reps), "--reps must be 1 to 20");
     let cal = match Calibration::load(out) {
         Ok(c) => c,
-        Err(crate::calibration::CalibrationError::NotFound(_)) => Calibration::default_embedded(),
+        Err(crate::sim::calibration::CalibrationError::NotFound(_)) => {
+            Calibration::default_embedded()
+        }
         Err(e) => return Err(e.into()),
     };
     let mut opts = options(backend, python, false, false);
     opts.idle_wait = std::time::Duration::from_secs(120);
     eprintln!(
         "fitting service costs from live {backend} runs: {} measurements x {reps} repetitions of {} s",
-        super::fit::measurements().len(),
-        super::fit::FIT_DURATION_S
+        crate::calibrate::live_fit::measurements().len(),
+        crate::calibrate::live_fit::FIT_DURATION_S
     );
-    let fit = super::fit::fit_from_live(&cal, &opts, reps, command, |line| eprintln!("  {line}"))?;
+    let fit = crate::calibrate::live_fit::fit_from_live(&cal, &opts, reps, command, |line| {
+        eprintln!("  {line}")
+    })?;
     for w in &fit.warnings {
         eprintln!("warning: {w}");
     }
@@ -222,8 +226,8 @@ pub fn calibrate_from_live(
             p.name, p.live_rate, p.sim_rate_default, p.sim_rate_fitted, p.factor, p.scales
         );
     }
-    let created =
-        super::fit::save_fit(out, &fit).with_context(|| format!("writing {}", out.display()))?;
+    let created = crate::calibrate::live_fit::save_fit(out, &fit)
+        .with_context(|| format!("writing {}", out.display()))?;
     println!(
         "wrote [service], [machine] and [live_fit] to {} ({})",
         out.display(),
@@ -239,8 +243,8 @@ pub fn calibrate_from_live(
 /// Runs `execsim __live ROLE CONFIG` and returns the process's exit code.
 pub fn internal(args: InternalArgs) -> Result<()> {
     let code = match args.role.as_str() {
-        "child" => super::rust_backend::child_main(&args.config),
-        "worker" => super::rust_backend::worker_main(&args.config),
+        "child" => crate::live::rust_backend::child_main(&args.config),
+        "worker" => crate::live::rust_backend::worker_main(&args.config),
         other => anyhow::bail!("unknown live role {other:?} (child or worker)"),
     };
     std::process::exit(code)

@@ -13,7 +13,7 @@
 /// The lesson's `is_prime`: trial division by 2, 3, ... while `div <= num / 2`.
 ///
 /// ```
-/// use execsim::prime::is_prime;
+/// use execsim::workload::prime::is_prime;
 /// assert!(is_prime(2) && is_prime(3) && is_prime(97));
 /// assert!(!is_prime(4) && !is_prime(91));
 /// ```
@@ -39,7 +39,7 @@ pub fn is_prime(num: u64) -> bool {
 /// bound).
 ///
 /// ```
-/// use execsim::prime::find_nth_prime;
+/// use execsim::workload::prime::find_nth_prime;
 /// assert_eq!(find_nth_prime(1), Some(2));
 /// assert_eq!(find_nth_prime(6), Some(13));
 /// assert_eq!(find_nth_prime(0), None);
@@ -131,7 +131,7 @@ fn nth_prime_upper_bound(n: u64) -> u64 {
 /// Errors for `n == 0` and for `n > MAX_OP_COUNT_N`.
 ///
 /// ```
-/// use execsim::prime::{op_count, instrumented_find_nth_prime};
+/// use execsim::workload::prime::{op_count, instrumented_find_nth_prime};
 /// assert_eq!(op_count(50).unwrap(), instrumented_find_nth_prime(50).unwrap());
 /// ```
 pub fn op_count(n: u64) -> Result<OpCount, OpCountError> {

@@ -1,14 +1,14 @@
 //! Cost models: from exact operation counts to virtual durations.
 //!
 //! A call `find_nth_prime(n)` costs `per_call + per_candidate × candidates + per_test × tests`
-//! nanoseconds, where the counts come from [`crate::prime::op_count`] (exact) and the three
+//! nanoseconds, where the counts come from [`crate::workload::prime::op_count`] (exact) and the three
 //! coefficients are **calibrated** by timing the real core on this machine
 //! (`execsim calibrate`). The per-candidate term matters: in CPython each value of i costs
 //! about 39 ns of loop overhead besides its `num % div` tests, which dominates for small n.
 //! Calibration is data: nothing here reads a clock.
 
 use crate::kernel::SimDuration;
-use crate::prime::{op_count, OpCount, OpCountError};
+use crate::workload::prime::{op_count, OpCount, OpCountError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -17,7 +17,7 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
-    /// The Rust core of [`crate::prime`], compiled in release mode.
+    /// The Rust core of [`crate::workload::prime`], compiled in release mode.
     Rust,
     /// The same algorithm run by CPython (`python3`).
     Cpython,
@@ -81,7 +81,7 @@ impl CoreCost {
 /// Turns request arguments n into durations, caching the exact op counts.
 ///
 /// ```
-/// use execsim::cost::{CoreCost, CostModel};
+/// use execsim::workload::cost::{CoreCost, CostModel};
 /// let mut m = CostModel::new(CoreCost { per_call_ns: 100.0, per_candidate_ns: 1.0, per_test_ns: 2.0 });
 /// // find_nth_prime(3): candidates 2, 3, 4, 5 (4 of them); tests: 4%2, 5%2 = 2.
 /// assert_eq!(m.duration(3).unwrap().as_nanos(), 100 + 4 + 4);

@@ -1,0 +1,5 @@
+//! What reads results: the text report, the Chrome trace export and the figures.
+
+pub mod chrome_trace;
+pub mod plot;
+pub mod report;
