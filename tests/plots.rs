@@ -1,10 +1,11 @@
 //! The figures: each renders from a small scenario without error, and the simulated figures
 //! are byte-identical across two runs with the same seed.
 
-use execsim::kernel::{SimDuration, SimTime};
-use execsim::output::plot::figures::{
-    interval_workers_grid, lesson_figures, lesson_timeline, run_figures, LessonFigureOptions,
+use execsim::cli::figures::{
+    interval_workers_grid, lesson_figures, lesson_timeline, traced, LessonFigureOptions,
 };
+use execsim::kernel::{SimDuration, SimTime};
+use execsim::output::plot::figures::run_figures;
 use execsim::output::plot::heatmap::{Heatmap, HeatmapPanel};
 use execsim::output::plot::latency::{LatencyDistribution, LatencyPercentiles};
 use execsim::output::plot::throughput::Throughput;
@@ -134,7 +135,7 @@ fn each_figure_renders() {
         },
     );
     let files = run_figures(
-        &out,
+        &traced(&out),
         &d.join("run"),
         SimDuration::from_millis(2500),
         SimDuration::from_millis(20),

@@ -1,14 +1,15 @@
-//! The `execsim plot` subcommand: its arguments and what it does.
+//! `execsim plot`: its arguments and what it does. The figures only read results; what they
+//! need is simulated here (and, for the lesson, in [`super::figures`]).
 
+use super::args::load_calibration;
+use super::figures::{lesson_figures, traced, LessonFigureOptions};
 use crate::kernel::SimDuration;
-use crate::output::plot::figures::{
-    default_window, lesson_figures, run_figures, LessonFigureOptions,
-};
+use crate::output::plot::figures::{default_window, run_figures};
 use crate::output::plot::overlay::sim_vs_live;
 use crate::output::plot::save;
-use crate::sim::calibration::Calibration;
 use crate::sim::results::RunResult;
 use crate::sim::run::{simulate, SimOptions};
+use crate::sim::scenario::Scenario;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
@@ -69,15 +70,6 @@ pub enum PlotWhat {
     },
 }
 
-fn calibration(path: Option<&PathBuf>) -> Result<Calibration> {
-    match path {
-        Some(p) => {
-            Calibration::load(p).with_context(|| format!("loading calibration {}", p.display()))
-        }
-        None => Ok(Calibration::default_embedded()),
-    }
-}
-
 fn read_result(path: &Path) -> Result<RunResult> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -103,11 +95,8 @@ fn report(files: &[PathBuf], dir: &Path, start: std::time::Instant) {
 pub fn plot_cmd(args: PlotArgs) -> Result<()> {
     let start = std::time::Instant::now();
     match args.what {
-        PlotWhat::Lesson {
-            out,
-            calibration: c,
-        } => {
-            let cal = calibration(c.as_ref())?;
+        PlotWhat::Lesson { out, calibration } => {
+            let cal = load_calibration(calibration.as_ref())?;
             let runs = crate::sim::lesson::run_all(&cal);
             let files = lesson_figures(&runs, &cal, &out, &LessonFigureOptions::default())?;
             report(&files, &out, start);
@@ -116,32 +105,12 @@ pub fn plot_cmd(args: PlotArgs) -> Result<()> {
             file,
             out,
             seed,
-            calibration: c,
+            calibration,
             from,
             window_ms,
         } => {
-            let mut scenario = crate::sim::scenario::Scenario::from_file(&file)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            if let Some(s) = seed {
-                scenario.seed = s;
-            }
-            anyhow::ensure!(
-                window_ms.is_finite() && window_ms > 0.0,
-                "--window-ms must be a positive number"
-            );
-            let cal = calibration(c.as_ref())?;
-            let sim = simulate(
-                &scenario,
-                &cal,
-                &SimOptions {
-                    trace: true,
-                    ..SimOptions::default()
-                },
-            );
-            let (default_from, _) = default_window(&sim.result);
-            let from = from.map(SimDuration::from_secs_f64).unwrap_or(default_from);
-            let len = SimDuration::from_secs_f64(window_ms / 1000.0);
-            let files = run_figures(&sim, &out, from, len)?;
+            let window = (from, window_ms);
+            let files = plot_run(&file, &out, seed, calibration.as_ref(), window)?;
             report(&files, &out, start);
         }
         PlotWhat::Overlay {
@@ -156,4 +125,38 @@ pub fn plot_cmd(args: PlotArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `plot run`: simulates the scenario `file` traced and draws its figures in `out`, the
+/// timeline over `(from, window_ms)` (start in seconds, None: [`default_window`]'s; length in
+/// milliseconds).
+fn plot_run(
+    file: &Path,
+    out: &Path,
+    seed: Option<u64>,
+    calibration: Option<&PathBuf>,
+    (from, window_ms): (Option<f64>, f64),
+) -> Result<Vec<PathBuf>> {
+    let mut scenario =
+        Scenario::from_file(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if let Some(s) = seed {
+        scenario.seed = s;
+    }
+    anyhow::ensure!(
+        window_ms.is_finite() && window_ms > 0.0,
+        "--window-ms must be a positive number"
+    );
+    let cal = load_calibration(calibration)?;
+    let sim = simulate(
+        &scenario,
+        &cal,
+        &SimOptions {
+            trace: true,
+            ..SimOptions::default()
+        },
+    );
+    let (default_from, _) = default_window(&sim.result);
+    let from = from.map(SimDuration::from_secs_f64).unwrap_or(default_from);
+    let len = SimDuration::from_secs_f64(window_ms / 1000.0);
+    Ok(run_figures(&traced(&sim), out, from, len)?)
 }

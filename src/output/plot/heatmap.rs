@@ -128,7 +128,6 @@ impl Figure for Heatmap {
         // The first panel also holds the y labels.
         let first_w = (pw - y_label_w) / np as u32 + y_label_w;
         let mut rest = panels_area.clone();
-        let (nx, ny) = (self.x_labels.len(), self.y_labels.len());
         for (k, panel) in self.panels.iter().enumerate() {
             let area = if k + 1 == np {
                 rest.clone()
@@ -142,64 +141,68 @@ impl Figure for Heatmap {
                 rest = b;
                 a
             };
-            let x_centres: Vec<f64> = (0..nx).map(|i| i as f64 + 0.5).collect();
-            let y_centres: Vec<f64> = (0..ny).map(|i| i as f64 + 0.5).collect();
-            let mut builder = ChartBuilder::on(&area);
-            if !panel.title.is_empty() {
-                builder.caption(
-                    &panel.title,
-                    text_style(AXIS_DESC_SIZE, BLACK, HPos::Center, VPos::Top),
-                );
-            }
-            let mut chart = builder
-                .margin_top(10)
-                .margin_left(if k == 0 { 10 } else { 6 })
-                .margin_right(6)
-                .margin_bottom(10)
-                .x_label_area_size(62)
-                .y_label_area_size(if k == 0 { y_label_w } else { 0 })
-                .build_cartesian_2d(
-                    fixed_ticks(0.0..nx as f64, x_centres, vec![]),
-                    fixed_ticks(0.0..ny as f64, y_centres, vec![]),
-                )?;
-            let xl = &self.x_labels;
-            let yl = &self.y_labels;
-            let x_fmt = move |x: &f64| xl[(x.floor() as usize).min(nx - 1)].clone();
-            let y_fmt = move |y: &f64| yl[(y.floor() as usize).min(ny - 1)].clone();
-            let mut mesh = chart.configure_mesh();
-            mesh_style(&mut mesh);
-            mesh.x_desc(self.x_desc.as_str())
-                .x_label_formatter(&x_fmt)
-                .y_label_formatter(&y_fmt)
-                .disable_mesh();
-            if k == 0 {
-                mesh.y_desc(self.y_desc.as_str());
-            }
-            mesh.draw()?;
-            for (r, row) in panel.values.iter().enumerate() {
-                for (c, &v) in row.iter().enumerate() {
-                    let t = color_t(&axis, v);
-                    let color = t.map(viridis).unwrap_or(ZERO_COLOR);
-                    let p0 = chart.backend_coord(&(c as f64, r as f64 + 1.0));
-                    let p1 = chart.backend_coord(&(c as f64 + 1.0, r as f64));
-                    root.draw(&Rectangle::new([p0, p1], color.filled()))?;
-                    root.draw(&Rectangle::new([p0, p1], WHITE.stroke_width(1)))?;
-                    let text_color = if t.is_some_and(|t| t < 0.62) {
-                        WHITE
-                    } else {
-                        BLACK
-                    };
-                    let centre = ((p0.0 + p1.0) / 2, (p0.1 + p1.1) / 2);
-                    root.draw(&Text::new(
-                        short_number(v),
-                        centre,
-                        text_style(17.0, text_color, HPos::Center, VPos::Center),
-                    ))?;
-                }
-            }
+            let y_labels_w = if k == 0 { Some(y_label_w) } else { None };
+            let chart = self.draw_panel_axes(&area, panel, y_labels_w)?;
+            draw_cells(root, &chart, &axis, panel)?;
         }
+        self.draw_color_bar(root, &bar_area, &axis)
+    }
+}
 
-        // Colour bar: the decades of the scale, and a zero swatch under it.
+impl Heatmap {
+    /// Builds a panel's chart in `area` (one unit per cell) and draws its caption and tick
+    /// labels; `y_labels_w`: the width of the y labels, for the panel that shows them.
+    fn draw_panel_axes<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        panel: &HeatmapPanel,
+        y_labels_w: Option<u32>,
+    ) -> PlotResult<TickedChart<'a, DB>> {
+        let (nx, ny) = (self.x_labels.len(), self.y_labels.len());
+        let x_centres: Vec<f64> = (0..nx).map(|i| i as f64 + 0.5).collect();
+        let y_centres: Vec<f64> = (0..ny).map(|i| i as f64 + 0.5).collect();
+        let mut builder = ChartBuilder::on(area);
+        if !panel.title.is_empty() {
+            builder.caption(
+                &panel.title,
+                text_style(AXIS_DESC_SIZE, BLACK, HPos::Center, VPos::Top),
+            );
+        }
+        let mut chart = builder
+            .margin_top(10)
+            .margin_left(if y_labels_w.is_some() { 10 } else { 6 })
+            .margin_right(6)
+            .margin_bottom(10)
+            .x_label_area_size(62)
+            .y_label_area_size(y_labels_w.unwrap_or(0))
+            .build_cartesian_2d(
+                fixed_ticks(0.0..nx as f64, x_centres, vec![]),
+                fixed_ticks(0.0..ny as f64, y_centres, vec![]),
+            )?;
+        let xl = &self.x_labels;
+        let yl = &self.y_labels;
+        let x_fmt = move |x: &f64| xl[(x.floor() as usize).min(nx - 1)].clone();
+        let y_fmt = move |y: &f64| yl[(y.floor() as usize).min(ny - 1)].clone();
+        let mut mesh = chart.configure_mesh();
+        mesh_style(&mut mesh);
+        mesh.x_desc(self.x_desc.as_str())
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
+            .disable_mesh();
+        if y_labels_w.is_some() {
+            mesh.y_desc(self.y_desc.as_str());
+        }
+        mesh.draw()?;
+        Ok(chart)
+    }
+
+    /// The colour bar in `bar_area`: the decades of the scale, and a zero swatch under it.
+    fn draw_color_bar<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        bar_area: &DrawingArea<DB, Shift>,
+        axis: &LogAxis,
+    ) -> PlotResult {
         let (bx, by) = bar_area.get_base_pixel();
         let (_, bh) = bar_area.dim_in_pixel();
         let x = bx + 30;
@@ -237,21 +240,60 @@ impl Figure for Heatmap {
             text_style(AXIS_DESC_SIZE, BLACK, HPos::Center, VPos::Center)
                 .transform(FontTransform::Rotate270),
         ))?;
-        let zy = bottom + 30;
-        root.draw(&Rectangle::new(
-            [(x, zy), (x + 30, zy + 24)],
-            ZERO_COLOR.filled(),
-        ))?;
-        root.draw(&Text::new(
-            "0",
-            (x + 44, zy + 12),
-            text_style(TICK_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
-        ))?;
-        root.draw(&Text::new(
-            "(log scale)",
-            (x - 10, zy + 56),
-            text_style(16.0, TEXT_GREY, HPos::Left, VPos::Center),
-        ))?;
-        Ok(())
+        draw_zero_swatch(root, x, bottom + 30)
     }
+}
+
+/// A panel's cells: each filled with its value's colour, outlined in white, and labelled.
+fn draw_cells<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &TickedChart<'_, DB>,
+    axis: &LogAxis,
+    panel: &HeatmapPanel,
+) -> PlotResult {
+    for (r, row) in panel.values.iter().enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            let t = color_t(axis, v);
+            let color = t.map(viridis).unwrap_or(ZERO_COLOR);
+            let p0 = chart.backend_coord(&(c as f64, r as f64 + 1.0));
+            let p1 = chart.backend_coord(&(c as f64 + 1.0, r as f64));
+            root.draw(&Rectangle::new([p0, p1], color.filled()))?;
+            root.draw(&Rectangle::new([p0, p1], WHITE.stroke_width(1)))?;
+            let text_color = if t.is_some_and(|t| t < 0.62) {
+                WHITE
+            } else {
+                BLACK
+            };
+            let centre = ((p0.0 + p1.0) / 2, (p0.1 + p1.1) / 2);
+            root.draw(&Text::new(
+                short_number(v),
+                centre,
+                text_style(17.0, text_color, HPos::Center, VPos::Center),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// The zero swatch under the colour bar (left edge `x`, top `zy`) and the scale's note.
+fn draw_zero_swatch<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    x: i32,
+    zy: i32,
+) -> PlotResult {
+    root.draw(&Rectangle::new(
+        [(x, zy), (x + 30, zy + 24)],
+        ZERO_COLOR.filled(),
+    ))?;
+    root.draw(&Text::new(
+        "0",
+        (x + 44, zy + 12),
+        text_style(TICK_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
+    ))?;
+    root.draw(&Text::new(
+        "(log scale)",
+        (x - 10, zy + 56),
+        text_style(16.0, TEXT_GREY, HPos::Left, VPos::Center),
+    ))?;
+    Ok(())
 }

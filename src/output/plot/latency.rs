@@ -176,53 +176,71 @@ impl Figure for LatencyPercentiles {
 
         for (i, row) in self.rows.iter().enumerate() {
             let y = (n - 1 - i) as f64 + 0.5;
-            if row.completed == 0 {
-                let p = chart.backend_coord(&(yr.start, y));
-                let text = match &row.note {
-                    Some(note) => format!("no request completed; {note}"),
-                    None => "no request completed".to_string(),
-                };
-                root.draw(&Text::new(
-                    text,
-                    (p.0 + 12, p.1),
-                    text_style(LEGEND_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
-                ))?;
-                continue;
-            }
-            let vals = pct_values(&row.latency);
-            let x = |us: u64| axis.pos(us as f64 / 1000.0);
-            let a = chart.backend_coord(&(x(vals[0]), y));
-            let b = chart.backend_coord(&(x(vals[4]), y));
-            root.draw(&PathElement::new(vec![a, b], GRID_BOLD.stroke_width(3)))?;
-            // Each percentile a little lower than the previous, so equal values stay visible.
-            for (k, (_, marker, color)) in PCTS.iter().enumerate() {
-                let dy = 0.2 - 0.1 * k as f64;
-                let p = chart.backend_coord(&(x(vals[k]), y + dy));
-                draw_marker(root, *marker, p, 7, *color)?;
-            }
-            let mut text = format!("p99 {}, max {}", ms(vals[2]), ms(vals[4]));
-            if let Some(note) = &row.note {
-                text.push_str("; ");
-                text.push_str(note);
-            }
-            root.draw(&Text::new(
-                text,
-                (b.0 + 16, b.1),
-                text_style(16.0, TEXT_GREY, HPos::Left, VPos::Center),
-            ))?;
+            draw_percentile_row(root, &chart, &axis, row, y)?;
         }
-
-        let entries: Vec<LegendEntry> = PCTS
-            .iter()
-            .map(|(label, marker, color)| LegendEntry {
-                label: label.to_string(),
-                color: *color,
-                swatch: Swatch::Marker(*marker),
-            })
-            .collect();
-        draw_legend(&legend_area, (0, 30), Some("percentile"), &entries)?;
-        Ok(())
+        draw_percentile_legend(&legend_area)
     }
+}
+
+/// One row of the percentile plot at height `y` (axis units): a grey bar from p50 to max, a
+/// marker per percentile, and the p99 and max written beside it; or, when nothing
+/// completed, a note saying so.
+fn draw_percentile_row<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &TickedChart<'_, DB>,
+    axis: &LogAxis,
+    row: &LatencyRow,
+    y: f64,
+) -> PlotResult {
+    if row.completed == 0 {
+        let p = chart.backend_coord(&(axis.range().start, y));
+        let text = match &row.note {
+            Some(note) => format!("no request completed; {note}"),
+            None => "no request completed".to_string(),
+        };
+        root.draw(&Text::new(
+            text,
+            (p.0 + 12, p.1),
+            text_style(LEGEND_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
+        ))?;
+        return Ok(());
+    }
+    let vals = pct_values(&row.latency);
+    let x = |us: u64| axis.pos(us as f64 / 1000.0);
+    let a = chart.backend_coord(&(x(vals[0]), y));
+    let b = chart.backend_coord(&(x(vals[4]), y));
+    root.draw(&PathElement::new(vec![a, b], GRID_BOLD.stroke_width(3)))?;
+    // Each percentile a little lower than the previous, so equal values stay visible.
+    for (k, (_, marker, color)) in PCTS.iter().enumerate() {
+        let dy = 0.2 - 0.1 * k as f64;
+        let p = chart.backend_coord(&(x(vals[k]), y + dy));
+        draw_marker(root, *marker, p, 7, *color)?;
+    }
+    let mut text = format!("p99 {}, max {}", ms(vals[2]), ms(vals[4]));
+    if let Some(note) = &row.note {
+        text.push_str("; ");
+        text.push_str(note);
+    }
+    root.draw(&Text::new(
+        text,
+        (b.0 + 16, b.1),
+        text_style(16.0, TEXT_GREY, HPos::Left, VPos::Center),
+    ))?;
+    Ok(())
+}
+
+/// The legend of the percentile plot: one marker per percentile.
+fn draw_percentile_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> PlotResult {
+    let entries: Vec<LegendEntry> = PCTS
+        .iter()
+        .map(|(label, marker, color)| LegendEntry {
+            label: label.to_string(),
+            color: *color,
+            swatch: Swatch::Marker(*marker),
+        })
+        .collect();
+    draw_legend(area, (0, 30), Some("percentile"), &entries)?;
+    Ok(())
 }
 
 /// One curve of the distribution plot.
@@ -410,35 +428,55 @@ impl Figure for LatencyDistribution {
             .y_label_formatter(&y_fmt)
             .draw()?;
 
-        let n = drawn.len();
-        for (i, s) in drawn.iter().enumerate() {
-            let pts: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .map(|&(p, us)| (nines(p, cap), axis.pos(us as f64 / 1000.0)))
-                .collect();
-            chart.draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(2)))?;
-            // Markers once per nine, spread by series so equal curves stay distinguishable.
-            let frac = (i as f64 + 1.0) / (n as f64 + 1.0);
-            for k in 0..cap as i32 {
-                let x = k as f64 + frac;
-                if let Some(y) = at(&pts, x) {
-                    draw_marker(root, s.marker, chart.backend_coord(&(x, y)), 6, s.color)?;
-                }
+        draw_distribution_curves(root, &mut chart, &axis, &drawn, cap)?;
+        draw_distribution_legend(&legend_area, &drawn)
+    }
+}
+
+/// Each series' curve over the percentiles (up to `cap` nines), with markers.
+fn draw_distribution_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut TickedChart<'_, DB>,
+    axis: &LogAxis,
+    drawn: &[&DistributionSeries],
+    cap: f64,
+) -> PlotResult {
+    let n = drawn.len();
+    for (i, s) in drawn.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|&(p, us)| (nines(p, cap), axis.pos(us as f64 / 1000.0)))
+            .collect();
+        chart.draw_series(LineSeries::new(pts.clone(), s.color.stroke_width(2)))?;
+        // Markers once per nine, spread by series so equal curves stay distinguishable.
+        let frac = (i as f64 + 1.0) / (n as f64 + 1.0);
+        for k in 0..cap as i32 {
+            let x = k as f64 + frac;
+            if let Some(y) = at(&pts, x) {
+                draw_marker(root, s.marker, chart.backend_coord(&(x, y)), 6, s.color)?;
             }
         }
-        let entries: Vec<LegendEntry> = drawn
-            .iter()
-            .map(|s| LegendEntry {
-                label: s.label.clone(),
-                color: s.color,
-                swatch: Swatch::Line {
-                    dashed: false,
-                    marker: Some(s.marker),
-                },
-            })
-            .collect();
-        draw_legend(&legend_area, (4, 30), Some("scenario"), &entries)?;
-        Ok(())
     }
+    Ok(())
+}
+
+/// The legend of the distribution plot: one line (with its marker) per series.
+fn draw_distribution_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    drawn: &[&DistributionSeries],
+) -> PlotResult {
+    let entries: Vec<LegendEntry> = drawn
+        .iter()
+        .map(|s| LegendEntry {
+            label: s.label.clone(),
+            color: s.color,
+            swatch: Swatch::Line {
+                dashed: false,
+                marker: Some(s.marker),
+            },
+        })
+        .collect();
+    draw_legend(area, (4, 30), Some("scenario"), &entries)?;
+    Ok(())
 }

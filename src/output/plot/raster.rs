@@ -22,7 +22,7 @@ impl<DB: DrawingBackend> CrispText<DB> {
     pub fn new(inner: DB) -> Self {
         CrispText {
             inner,
-            font: FontRef::try_from_slice(super::FONT_DATA).expect("embedded font parses"),
+            font: FontRef::try_from_slice(super::font::FONT_DATA).expect("embedded font parses"),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::sim::results::RunResult;
+use std::ops::Range;
 
 /// One per-second series.
 #[derive(Clone, Debug)]
@@ -167,10 +168,23 @@ impl Figure for Throughput {
             .y_label_formatter(&y_fmt)
             .draw()?;
 
-        // Marks: dashed vertical line, label at the top right of it.
+        self.draw_marks(root, &chart, yr.start..y_top)?;
+        self.draw_series(root, &mut chart, &axis)?;
+        self.draw_series_legend(&legend_area)
+    }
+}
+
+impl Throughput {
+    /// The marks: a dashed vertical line over `y` (axis units), its label at the top right.
+    fn draw_marks<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &TickedChart<'_, DB>,
+        y: Range<f64>,
+    ) -> PlotResult {
         for m in &self.marks {
-            let top = chart.backend_coord(&(m.at_s, y_top));
-            let bottom = chart.backend_coord(&(m.at_s, yr.start));
+            let top = chart.backend_coord(&(m.at_s, y.end));
+            let bottom = chart.backend_coord(&(m.at_s, y.start));
             dashed_segment(root, top, bottom, TEXT_GREY.stroke_width(2), 9, 6)?;
             root.draw(&Text::new(
                 format!("← {}", m.label),
@@ -178,7 +192,16 @@ impl Figure for Throughput {
                 text_style(LEGEND_SIZE, TEXT_GREY, HPos::Left, VPos::Top),
             ))?;
         }
+        Ok(())
+    }
 
+    /// Each series as a stepped line (one step per second) with its markers.
+    fn draw_series<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &mut TickedChart<'_, DB>,
+        axis: &LogAxis,
+    ) -> PlotResult {
         let n = self.series.len();
         for (i, s) in self.series.iter().enumerate() {
             let steps: Vec<(f64, f64)> = s
@@ -207,7 +230,11 @@ impl Figure for Throughput {
                 draw_marker(root, s.marker, p, 6, s.color)?;
             }
         }
+        Ok(())
+    }
 
+    /// The legend: one line (with its marker) per series.
+    fn draw_series_legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> PlotResult {
         let entries: Vec<LegendEntry> = self
             .series
             .iter()
@@ -220,7 +247,7 @@ impl Figure for Throughput {
                 },
             })
             .collect();
-        draw_legend(&legend_area, (4, 30), Some(&self.legend_heading), &entries)?;
+        draw_legend(area, (4, 30), Some(&self.legend_heading), &entries)?;
         Ok(())
     }
 }

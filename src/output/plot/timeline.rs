@@ -120,7 +120,8 @@ pub struct GilTimeline {
 
 impl GilTimeline {
     /// The timeline of every thread of a traced run (`trace`, `names` as in
-    /// [`SimOutput`](crate::sim::run::SimOutput)) over `[from, to)`.
+    /// [`TracedRun`](super::figures::TracedRun), i.e. as a traced simulation gives them) over
+    /// `[from, to)`.
     pub fn new(
         scenario: &str,
         trace: &[TraceRecord],
@@ -174,7 +175,6 @@ impl Figure for GilTimeline {
         let (plot_area, legend_area) = body.split_vertically(h - 112);
         let (plot_area, stats_area) = plot_area.split_horizontally(1280 - 230);
 
-        let ms = |t: SimTime| t.as_nanos() as f64 / 1e6;
         let (x0, x1) = (ms(self.from), ms(self.to));
         let step = nice_step(x1 - x0, 10.0);
         let first = (x0 / step).ceil() as i64;
@@ -216,6 +216,25 @@ impl Figure for GilTimeline {
             .disable_y_mesh()
             .draw()?;
 
+        self.draw_stretches(root, &chart)?;
+        self.draw_shares(root, &chart, &stats_area)?;
+        draw_activity_legend(&legend_area, label_w.max(80) as i32 + 20)
+    }
+}
+
+/// Milliseconds since the run's start.
+fn ms(t: SimTime) -> f64 {
+    t.as_nanos() as f64 / 1e6
+}
+
+impl GilTimeline {
+    /// Each row's stretches as bars (thin ones for blocked stretches).
+    fn draw_stretches<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &TickedChart<'_, DB>,
+    ) -> PlotResult {
+        let n = self.rows.len();
         for (i, row) in self.rows.iter().enumerate() {
             let yc = (n - 1 - i) as f64 + 0.5;
             for &(a, b, act) in &row.stretches {
@@ -233,8 +252,18 @@ impl Figure for GilTimeline {
                 root.draw(&Rectangle::new([p0, p1], activity_color(act).filled()))?;
             }
         }
+        Ok(())
+    }
 
-        // Share of the window held / waited, right of each row.
+    /// Share of the window held / waited, right of each row (in `stats_area`).
+    fn draw_shares<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        chart: &TickedChart<'_, DB>,
+        stats_area: &DrawingArea<DB, Shift>,
+    ) -> PlotResult {
+        let n = self.rows.len();
+        let (x0, x1) = (ms(self.from), ms(self.to));
         let (sx, _) = stats_area.get_base_pixel();
         let top = chart.backend_coord(&(x0, n as f64));
         root.draw(&Text::new(
@@ -254,28 +283,31 @@ impl Figure for GilTimeline {
                 text_style(LEGEND_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
             ))?;
         }
-
-        // Legend: two columns under the chart.
-        let (lx, _) = legend_area.get_base_pixel();
-        let _ = lx;
-        let col_w = 520;
-        let left = label_w.max(80) as i32 + 20;
-        for (k, a) in ACTIVITIES.iter().enumerate() {
-            let (col, line) = ((k % 2) as i32, (k / 2) as i32);
-            let x = left + col * col_w;
-            let y = 10 + line * LEGEND_LINE + LEGEND_LINE / 2;
-            let swatch = if *a == ThreadActivity::Blocked {
-                Swatch::ThinBar
-            } else {
-                Swatch::Box
-            };
-            draw_swatch(&legend_area, swatch, (x, y), activity_color(*a))?;
-            legend_area.draw(&Text::new(
-                activity_label(*a),
-                (x + 52, y),
-                text_style(LEGEND_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
-            ))?;
-        }
         Ok(())
     }
+}
+
+/// The activities' legend: two columns in `legend_area`, from `left` pixels.
+fn draw_activity_legend<DB: DrawingBackend>(
+    legend_area: &DrawingArea<DB, Shift>,
+    left: i32,
+) -> PlotResult {
+    let col_w = 520;
+    for (k, a) in ACTIVITIES.iter().enumerate() {
+        let (col, line) = ((k % 2) as i32, (k / 2) as i32);
+        let x = left + col * col_w;
+        let y = 10 + line * LEGEND_LINE + LEGEND_LINE / 2;
+        let swatch = if *a == ThreadActivity::Blocked {
+            Swatch::ThinBar
+        } else {
+            Swatch::Box
+        };
+        draw_swatch(legend_area, swatch, (x, y), activity_color(*a))?;
+        legend_area.draw(&Text::new(
+            activity_label(*a),
+            (x + 52, y),
+            text_style(LEGEND_SIZE, TEXT_GREY, HPos::Left, VPos::Center),
+        ))?;
+    }
+    Ok(())
 }

@@ -1,0 +1,95 @@
+//! `execsim calibrate`: time the real prime core and fit the cost model's coefficients, or
+//! (with `--from-live`) fit the simulator's per-step costs from live runs.
+
+use super::args::{command_line, BackendArg};
+use super::live;
+use crate::calibrate::measure::{self, CalibrateOptions, LONG_REQUEST_N};
+use crate::sim::calibration::human_duration;
+use crate::workload::cost::Backend;
+use crate::workload::prime::op_count;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct CalibrateArgs {
+    /// Which core to time.
+    #[arg(long, value_enum)]
+    backend: BackendArg,
+    /// Calibration file to write; if it exists, only this backend's section is replaced.
+    #[arg(long, default_value = "calibration.toml")]
+    out: PathBuf,
+    /// Python interpreter for the cpython backend.
+    #[arg(long, default_value = "python3")]
+    python: PathBuf,
+    /// Values of n to time, comma-separated (default: a list per backend).
+    #[arg(long = "n", value_delimiter = ',')]
+    ns: Option<Vec<u64>>,
+    /// Timed batches per n (the median is kept); default 7.
+    #[arg(long)]
+    samples: Option<u32>,
+    /// Kill the Python subprocess after this many seconds.
+    #[arg(long, default_value_t = 300.0)]
+    timeout: f64,
+    /// Instead of timing the prime core, fit the simulator's per-step service and wake-up
+    /// costs from live runs of the backend (writes [service], [machine], [live_fit]).
+    #[arg(long)]
+    from_live: bool,
+    /// With --from-live: live repetitions per measurement (the median is fitted).
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+}
+
+pub(crate) fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
+    let backend: Backend = args.backend.into();
+    if args.from_live {
+        return live::calibrate_from_live(
+            backend,
+            &args.out,
+            args.python,
+            args.reps,
+            &command_line(),
+        );
+    }
+    let mut opts = CalibrateOptions::new(backend);
+    opts.python = args.python;
+    if let Some(ns) = args.ns {
+        opts.ns = ns;
+    }
+    if let Some(s) = args.samples {
+        opts.samples = s;
+    }
+    anyhow::ensure!(
+        args.timeout.is_finite() && args.timeout > 0.0,
+        "--timeout must be a positive number of seconds"
+    );
+    opts.timeout = Duration::from_secs_f64(args.timeout);
+    opts.command = command_line();
+    opts.progress = true;
+    eprintln!(
+        "timing the {backend} core at n = {:?}, {} samples each...",
+        opts.ns, opts.samples
+    );
+    let run = measure::calibrate(&opts)?;
+    print!("{run}");
+    let long = op_count(LONG_REQUEST_N)?;
+    println!(
+        "prediction for find_nth_prime({LONG_REQUEST_N}): {}",
+        human_duration(run.core.cost().nanos(&long))
+    );
+    let merged = measure::merge_into_file(&args.out, backend, run.core)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    for note in &merged.notes {
+        println!("note: {note}");
+    }
+    println!(
+        "wrote [core.{backend}] to {} ({})",
+        args.out.display(),
+        if merged.created {
+            "new file"
+        } else {
+            "other sections kept"
+        }
+    );
+    Ok(())
+}
