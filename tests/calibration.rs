@@ -1,6 +1,6 @@
 //! Calibration: the fit, the file format, the CPython runner's errors, and the CLI.
 
-use execsim::calibrate::measure::{
+use execsim::calibrate::{
     self, fit_weighted, measure_cpython, merge_into_file, CalibrateError, CalibrateOptions,
     FitError, FitPoint,
 };
@@ -271,7 +271,7 @@ fn tiny_cpython_calibration() {
     opts.samples = 2;
     opts.min_batch = Duration::from_millis(2);
     opts.timeout = Duration::from_secs(60);
-    let run = measure::calibrate(&opts).unwrap();
+    let run = calibrate::calibrate(&opts).unwrap();
     let c = run.core.cost();
     assert!(c.per_test_ns > 1.0 && c.per_test_ns < 10_000.0, "{c:?}");
     let fit = run.core.fit.as_ref().unwrap();

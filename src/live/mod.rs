@@ -20,10 +20,12 @@
 pub mod compare;
 pub mod config;
 pub mod cpython;
+pub mod os;
 pub mod procfs;
 pub mod progress;
 pub mod protocol;
 pub mod rust_backend;
+pub mod stats;
 pub mod supervise;
 
 use crate::sim::results::{RunResult, ThreadResult};
@@ -230,7 +232,7 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     scenario
         .validate()
         .map_err(|e| LiveError::Scenario(e.to_string()))?;
-    let cpus = procfs::allowed_cpus();
+    let cpus = os::allowed_cpus();
     let mut warnings = config::check_runnable(scenario, cpus.len()).map_err(LiveError::Scenario)?;
     if opts.backend == Backend::Rust && scenario.server.executor == ExecutorKind::Interpreter {
         return Err(LiveError::Scenario(
@@ -270,7 +272,6 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     if opts.handle_ctrlc {
         supervise::install_ctrlc_handler();
     }
-    supervise::become_subreaper();
 
     let mut group = Group::new();
     let svc = spawn(&mut group, opts, &svc_cfg)?;
