@@ -298,6 +298,15 @@ fn cpython_timeout_kills_the_script() {
     .unwrap_err();
     assert!(matches!(e, CalibrateError::Timeout(_)), "{e:?}");
     assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    // The script was killed: no process runs it any more.
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("\"ns\":[1,10,5000]"))
+        .collect();
+    assert!(left.is_empty(), "still running: {left:?}");
 }
 
 fn execsim(args: &[&str]) -> std::process::Output {

@@ -189,7 +189,8 @@ pub fn compare_cmd(args: CompareArgs) -> Result<()> {
 }
 
 /// Runs `execsim calibrate --backend B --from-live`: fits the service and wake-up costs from
-/// live runs (see [`super::fit`]) and writes them into the calibration file `out`.
+/// live runs (see [`crate::calibrate::live_fit`]) and writes them into the calibration file
+/// `out`.
 pub fn calibrate_from_live(
     backend: Backend,
     out: &Path,

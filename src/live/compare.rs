@@ -125,7 +125,7 @@ impl Comparison {
     /// The live repetitions as one run, for drawing next to the simulation: each client's
     /// completions in each second are the median over the repetitions (rounded to whole
     /// requests, half away from zero), and `source` says how many runs the median is of
-    /// (`live-rust, median of 3 runs`). Every other field is the first repetition's.
+    /// (`live-rust, median of 3`). Every other field is the first repetition's.
     /// Clients are matched by name (a repetition without the client is left out of its
     /// median); a second missing from a repetition counts 0 there.
     pub fn live_median_run(&self) -> RunResult {
@@ -134,7 +134,7 @@ impl Comparison {
         };
         let mut run = first.clone();
         if self.live.len() > 1 {
-            run.source = format!("{}, median of {} runs", first.source, self.live.len());
+            run.source = format!("{}, median of {}", first.source, self.live.len());
         }
         for c in &mut run.clients {
             let seconds = self
@@ -372,7 +372,7 @@ mod tests {
         };
         let m = c.live_median_run();
         assert_eq!(m.clients[0].per_second, [20, 101]);
-        assert_eq!(m.source, "live-rust, median of 3 runs");
+        assert_eq!(m.source, "live-rust, median of 3");
         // Even count: the mean of the middle two, rounded half away from zero.
         c.live = live;
         let m = c.live_median_run();
