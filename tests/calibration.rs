@@ -1,6 +1,6 @@
 //! Calibration: the fit, the file format, the CPython runner's errors, and the CLI.
 
-use execsim::calibrate::measure::{
+use execsim::calibrate::{
     self, fit_weighted, measure_cpython, merge_into_file, CalibrateError, CalibrateOptions,
     FitError, FitPoint,
 };
@@ -271,7 +271,7 @@ fn tiny_cpython_calibration() {
     opts.samples = 2;
     opts.min_batch = Duration::from_millis(2);
     opts.timeout = Duration::from_secs(60);
-    let run = measure::calibrate(&opts).unwrap();
+    let run = calibrate::calibrate(&opts).unwrap();
     let c = run.core.cost();
     assert!(c.per_test_ns > 1.0 && c.per_test_ns < 10_000.0, "{c:?}");
     let fit = run.core.fit.as_ref().unwrap();
@@ -298,6 +298,15 @@ fn cpython_timeout_kills_the_script() {
     .unwrap_err();
     assert!(matches!(e, CalibrateError::Timeout(_)), "{e:?}");
     assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    // The script was killed: no process runs it any more.
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("\"ns\":[1,10,5000]"))
+        .collect();
+    assert!(left.is_empty(), "still running: {left:?}");
 }
 
 fn execsim(args: &[&str]) -> std::process::Output {

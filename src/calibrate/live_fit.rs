@@ -240,7 +240,7 @@ pub fn fit_from_live(
             runtime = out.runtime;
             rates.push(r);
         }
-        let live = crate::live::compare::median(&rates);
+        let live = crate::live::stats::median(&rates);
         let default_rate = sim_rate(&m.scenario, cal, sc, mc);
         let f = solve_factor(&m, cal, sc, mc, live);
         apply(m.group, f, &mut sc, &mut mc);
@@ -263,7 +263,7 @@ pub fn fit_from_live(
         service: sc,
         machine: mc,
         info: LiveFitInfo {
-            date: crate::calibrate::measure::utc_now_iso8601(),
+            date: crate::calibrate::utc_now_iso8601(),
             command: command.to_string(),
             backend: opts.backend.to_string(),
             runtime,
@@ -284,13 +284,7 @@ pub fn save_fit(
     path: &std::path::Path,
     fit: &LiveFit,
 ) -> Result<bool, crate::sim::calibration::CalibrationError> {
-    let (mut cal, created) = match Calibration::load(path) {
-        Ok(c) => (c, false),
-        Err(crate::sim::calibration::CalibrationError::NotFound(_)) => {
-            (Calibration::default_embedded(), true)
-        }
-        Err(e) => return Err(e),
-    };
+    let (mut cal, created) = Calibration::load_or_default(path)?;
     cal.service = Some(fit.service);
     cal.machine = Some(fit.machine);
     cal.live_fit = Some(fit.info.clone());

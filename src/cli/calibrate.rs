@@ -3,7 +3,7 @@
 
 use super::args::{command_line, BackendArg};
 use super::live;
-use crate::calibrate::measure::{self, CalibrateOptions, LONG_REQUEST_N};
+use crate::calibrate::{self, CalibrateOptions, LONG_REQUEST_N};
 use crate::sim::calibration::human_duration;
 use crate::workload::cost::Backend;
 use crate::workload::prime::op_count;
@@ -66,18 +66,19 @@ pub(crate) fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
     opts.timeout = Duration::from_secs_f64(args.timeout);
     opts.command = command_line();
     opts.progress = true;
+    opts.handle_ctrlc = true;
     eprintln!(
         "timing the {backend} core at n = {:?}, {} samples each...",
         opts.ns, opts.samples
     );
-    let run = measure::calibrate(&opts)?;
+    let run = calibrate::calibrate(&opts)?;
     print!("{run}");
     let long = op_count(LONG_REQUEST_N)?;
     println!(
         "prediction for find_nth_prime({LONG_REQUEST_N}): {}",
         human_duration(run.core.cost().nanos(&long))
     );
-    let merged = measure::merge_into_file(&args.out, backend, run.core)
+    let merged = calibrate::merge_into_file(&args.out, backend, run.core)
         .with_context(|| format!("writing {}", args.out.display()))?;
     for note in &merged.notes {
         println!("note: {note}");

@@ -2,8 +2,9 @@
 //! `execsim compare` and the hidden `execsim __live` (the rust backend's child processes),
 //! kept here so that `src/main.rs` only routes to them.
 
-use crate::live::compare::{compare, plot_svg};
+use crate::live::compare::compare;
 use crate::live::{run_live, LiveOptions};
+use crate::output::plot::{overlay::sim_vs_live, save};
 use crate::sim::calibration::Calibration;
 use crate::sim::scenario::Scenario;
 use crate::workload::cost::Backend;
@@ -48,7 +49,7 @@ pub struct CompareArgs {
     /// Print the comparisons as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Directory for the plots (compare-SCENARIO-BACKEND.svg).
+    /// Directory for the plots (compare-SCENARIO-BACKEND.png and .svg).
     #[arg(long, default_value = "plots")]
     pub plot_dir: PathBuf,
     /// Calibration file for the simulation (default: the embedded one).
@@ -167,16 +168,17 @@ pub fn compare_cmd(args: CompareArgs) -> Result<()> {
         for w in &c.warnings {
             eprintln!("warning: {w}");
         }
-        std::fs::create_dir_all(&args.plot_dir)
-            .with_context(|| format!("creating {}", args.plot_dir.display()))?;
-        let plot = args
-            .plot_dir
-            .join(format!("compare-{}-{}.svg", c.scenario, c.backend));
-        std::fs::write(&plot, plot_svg(&c))
-            .with_context(|| format!("writing {}", plot.display()))?;
+        // The simulation next to the per-second median of the live repetitions.
+        let stem = format!("compare-{}-{}", c.scenario, c.backend);
+        let plots = save(
+            &sim_vs_live(&c.sim, &c.live_median_run()),
+            &args.plot_dir,
+            &stem,
+        )
+        .with_context(|| format!("drawing {stem} in {}", args.plot_dir.display()))?;
         if !args.json {
             print!("{c}");
-            println!("plot: {}\n", plot.display());
+            println!("plots: {} and {}\n", plots[0].display(), plots[1].display());
         }
         all.push(c);
     }
@@ -187,7 +189,8 @@ pub fn compare_cmd(args: CompareArgs) -> Result<()> {
 }
 
 /// Runs `execsim calibrate --backend B --from-live`: fits the service and wake-up costs from
-/// live runs (see [`super::fit`]) and writes them into the calibration file `out`.
+/// live runs (see [`crate::calibrate::live_fit`]) and writes them into the calibration file
+/// `out`.
 pub fn calibrate_from_live(
     backend: Backend,
     out: &Path,
@@ -196,13 +199,7 @@ pub fn calibrate_from_live(
     command: &str,
 ) -> Result<()> {
     anyhow::ensure!((1..=20).contains(&reps), "--reps must be 1 to 20");
-    let cal = match Calibration::load(out) {
-        Ok(c) => c,
-        Err(crate::sim::calibration::CalibrationError::NotFound(_)) => {
-            Calibration::default_embedded()
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (cal, _) = Calibration::load_or_default(out)?;
     let mut opts = options(backend, python, false, false);
     opts.idle_wait = std::time::Duration::from_secs(120);
     eprintln!(

@@ -7,7 +7,6 @@ use crate::output::plot::heatmap::{Heatmap, HeatmapPanel};
 use crate::output::plot::save;
 use crate::sim::sweep::{self, PointResult, Shard, Sweep};
 use anyhow::{Context, Result};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 #[derive(clap::Args, Debug)]
@@ -51,7 +50,7 @@ pub(crate) fn cmd_sweep(args: SweepArgs) -> Result<()> {
         .into_iter()
         .filter(|i| args.shard.is_none_or(|s| i % s.count == s.index))
         .count();
-    let bar = progress_bar(total);
+    let bar = crate::live::progress::count_bar(total as u64, "points");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.unwrap_or(0))
         .build()
@@ -77,21 +76,6 @@ pub(crate) fn cmd_sweep(args: SweepArgs) -> Result<()> {
         draw_heatmap(&args, &sweep, &results, out, first)?;
     }
     Ok(())
-}
-
-/// A progress bar over `total` points on a terminal's standard error, hidden otherwise.
-fn progress_bar(total: usize) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let b = indicatif::ProgressBar::new(total as u64);
-    b.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} points  {elapsed} (eta {eta})",
-        )
-        .expect("valid template"),
-    );
-    b
 }
 
 /// Writes `text` to `path`, making its directory first.

@@ -7,12 +7,13 @@
 //! For each client and phase the table gives the simulated rate, the live median with its
 //! spread (min..max over the repetitions) and the relative error (sim − live) / live.
 
+use super::stats::{median, min_max};
 use super::{run_live, LiveError, LiveOptions, LiveOutcome};
 use crate::sim::calibration::Calibration;
 use crate::sim::results::RunResult;
 use crate::sim::run::{simulate, SimOptions};
 use crate::sim::scenario::Scenario;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 /// The tolerance the project aims for: every phase within 15% of the live median.
 pub const TARGET_REL_ERROR: f64 = 0.15;
@@ -101,17 +102,6 @@ impl Row {
     }
 }
 
-/// The median of a list (NaN if empty).
-pub fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
 /// A finished comparison.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Comparison {
@@ -131,6 +121,45 @@ pub struct Comparison {
     pub runtime: String,
 }
 
+impl Comparison {
+    /// The live repetitions as one run, for drawing next to the simulation: each client's
+    /// completions in each second are the median over the repetitions (rounded to whole
+    /// requests, half away from zero), and `source` says how many runs the median is of
+    /// (`live-rust, median of 3`). Every other field is the first repetition's.
+    /// Clients are matched by name (a repetition without the client is left out of its
+    /// median); a second missing from a repetition counts 0 there.
+    pub fn live_median_run(&self) -> RunResult {
+        let Some(first) = self.live.first() else {
+            return self.sim.clone();
+        };
+        let mut run = first.clone();
+        if self.live.len() > 1 {
+            run.source = format!("{}, median of {}", first.source, self.live.len());
+        }
+        for c in &mut run.clients {
+            let seconds = self
+                .live
+                .iter()
+                .filter_map(|r| r.client(&c.name))
+                .map(|x| x.per_second.len())
+                .max()
+                .unwrap_or(0);
+            c.per_second = (0..seconds)
+                .map(|k| {
+                    let v: Vec<f64> = self
+                        .live
+                        .iter()
+                        .filter_map(|r| r.client(&c.name))
+                        .map(|x| x.per_second.get(k).copied().unwrap_or(0) as f64)
+                        .collect();
+                    median(&v).round() as u64
+                })
+                .collect();
+        }
+        run
+    }
+}
+
 /// Builds the rows from a simulation and live runs of the same scenario.
 pub fn rows(s: &Scenario, sim: &RunResult, live: &[RunResult]) -> Vec<Row> {
     let mut out = Vec::new();
@@ -147,6 +176,7 @@ pub fn rows(s: &Scenario, sim: &RunResult, live: &[RunResult]) -> Vec<Row> {
                 .map(|lc| lc.rate(p.from_s, p.to_s))
                 .collect();
             let med = median(&lives);
+            let (live_min, live_max) = min_max(&lives);
             let rel_error = if med > 0.0 {
                 Some((sim_rate - med) / med)
             } else if sim_rate == 0.0 {
@@ -160,8 +190,8 @@ pub fn rows(s: &Scenario, sim: &RunResult, live: &[RunResult]) -> Vec<Row> {
                 seconds: (p.from_s, p.to_s),
                 sim: sim_rate,
                 live_median: med,
-                live_min: lives.iter().cloned().fold(f64::INFINITY, f64::min),
-                live_max: lives.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                live_min,
+                live_max,
                 rel_error,
             });
         }
@@ -268,145 +298,6 @@ fn truncate(s: &str, n: usize) -> &str {
     }
 }
 
-/// Per-second median over live runs, per client name.
-fn live_median_series(live: &[RunResult], name: &str) -> Vec<f64> {
-    let len = live
-        .iter()
-        .filter_map(|r| r.client(name))
-        .map(|c| c.per_second.len())
-        .max()
-        .unwrap_or(0);
-    (0..len)
-        .map(|k| {
-            let v: Vec<f64> = live
-                .iter()
-                .filter_map(|r| r.client(name))
-                .map(|c| c.per_second.get(k).copied().unwrap_or(0) as f64)
-                .collect();
-            median(&v)
-        })
-        .collect()
-}
-
-/// A plain SVG plot of each client's completions per second over time: simulation (solid)
-/// and live median (dashed), on a log scale (rates span 0 to thousands).
-pub fn plot_svg(c: &Comparison) -> String {
-    let (w, h, ml, mr, mt, mb) = (760.0, 400.0, 70.0, 160.0, 40.0, 50.0);
-    let pw = w - ml - mr;
-    let ph = h - mt - mb;
-    let secs = c
-        .sim
-        .clients
-        .iter()
-        .map(|x| x.per_second.len())
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
-    let mut series: Vec<(String, Vec<f64>, bool)> = Vec::new();
-    for cl in &c.sim.clients {
-        series.push((
-            format!("{} sim", cl.name),
-            cl.per_second.iter().map(|&x| x as f64).collect(),
-            false,
-        ));
-        series.push((
-            format!("{} live", cl.name),
-            live_median_series(&c.live, &cl.name),
-            true,
-        ));
-    }
-    let max = series
-        .iter()
-        .flat_map(|s| s.1.iter().cloned())
-        .fold(1.0f64, f64::max);
-    let top = 10f64.powf((max + 1.0).log10().ceil());
-    let y = |v: f64| mt + ph - ph * (v + 1.0).log10() / top.log10();
-    let x = |t: f64| ml + pw * t / secs;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="{ml}" y="20" font-size="14">{}: simulation vs live {} (median of {})</text>"#,
-        xml(&c.scenario),
-        xml(&c.backend),
-        c.live.len()
-    );
-    let mut d = 1.0;
-    while d <= top {
-        let yy = y(d - 1.0);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{ml}" y1="{yy:.1}" x2="{:.1}" y2="{yy:.1}" stroke="#ddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-            ml + pw,
-            ml - 6.0,
-            yy + 4.0,
-            d - 1.0
-        );
-        d *= 10.0;
-    }
-    for t in 0..=secs as usize {
-        let xx = x(t as f64);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{xx:.1}" y1="{:.1}" x2="{xx:.1}" y2="{:.1}" stroke="#999"/><text x="{xx:.1}" y="{:.1}" text-anchor="middle">{t}</text>"##,
-            mt + ph,
-            mt + ph + 4.0,
-            mt + ph + 18.0
-        );
-    }
-    let _ = writeln!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">second of the run</text><text x="16" y="{:.1}" transform="rotate(-90 16 {:.1})" text-anchor="middle">completed requests/s (log)</text>"#,
-        ml + pw / 2.0,
-        h - 10.0,
-        mt + ph / 2.0,
-        mt + ph / 2.0
-    );
-    let colours = [
-        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
-    ];
-    for (i, (name, vals, dashed)) in series.iter().enumerate() {
-        let colour = colours[(i / 2) % colours.len()];
-        let pts: Vec<String> = vals
-            .iter()
-            .enumerate()
-            .map(|(k, &v)| format!("{:.1},{:.1}", x(k as f64 + 0.5), y(v)))
-            .collect();
-        let dash = if *dashed {
-            r#" stroke-dasharray="6 4""#
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            s,
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{}"/>"#,
-            pts.join(" ")
-        );
-        let ly = mt + 16.0 * i as f64;
-        let _ = writeln!(
-            s,
-            r#"<line x1="{:.1}" y1="{ly:.1}" x2="{:.1}" y2="{ly:.1}" stroke="{colour}" stroke-width="2"{dash}/><text x="{:.1}" y="{:.1}">{}</text>"#,
-            ml + pw + 10.0,
-            ml + pw + 40.0,
-            ml + pw + 46.0,
-            ly + 4.0,
-            xml(name)
-        );
-    }
-    s.push_str("</svg>\n");
-    s
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,5 +342,42 @@ mod tests {
         // The long client exists only from its start: one row (during).
         assert_eq!(r.iter().filter(|x| x.client == "long").count(), 1);
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+    }
+
+    #[test]
+    fn live_median_run_takes_the_per_second_median() {
+        let s = crate::sim::lesson::scenario(
+            crate::sim::scenario::ExecutorKind::Inline,
+            crate::kernel::SimDuration::from_millis(5),
+            crate::sim::lesson::Placement::Unpinned,
+        );
+        let sim =
+            crate::sim::run::simulate(&s, &Calibration::default_embedded(), &SimOptions::default())
+                .result;
+        let mut live = Vec::new();
+        for (k, rate) in [(0, 10), (1, 30), (2, 20), (3, 25)] {
+            let mut r = sim.clone();
+            r.source = "live-rust".into();
+            r.clients[0].per_second = vec![rate, 100 + k];
+            live.push(r);
+        }
+        let mut c = Comparison {
+            scenario: s.label().to_string(),
+            backend: "rust".into(),
+            sim,
+            live: live[..3].to_vec(),
+            rows: Vec::new(),
+            warnings: Vec::new(),
+            runtime: String::new(),
+        };
+        let m = c.live_median_run();
+        assert_eq!(m.clients[0].per_second, [20, 101]);
+        assert_eq!(m.source, "live-rust, median of 3");
+        // Even count: the mean of the middle two, rounded half away from zero.
+        c.live = live;
+        let m = c.live_median_run();
+        assert_eq!(m.clients[0].per_second, [23, 102]);
+        c.live.truncate(1);
+        assert_eq!(c.live_median_run().source, "live-rust");
     }
 }

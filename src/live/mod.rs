@@ -9,10 +9,12 @@
 //!   runtime, with inline, thread-pool and process-pool executors, and optionally an emulated
 //!   GIL.
 //!
-//! Each run is a process group started and supervised by [`run_live`] ([`supervise`]): it is
+//! Each run is a process group started and supervised by [`run_live`] ([`run`], [`supervise`]): it is
 //! bounded in time, killed whole at the end (the lesson's long request cannot be stopped any
 //! other way), every process is reaped, and the port is checked to be released. Before the
-//! run the machine is checked to be idle ([`procfs::idle_check`]).
+//! run the machine is checked to be idle ([`procfs::idle_check`]). [`os`] holds what a live
+//! process asks the OS about itself (affinity, thread id, clock), [`stats`] the median and
+//! spread of repeated measurements, [`progress`] the progress bars.
 //!
 //! [`compare`] runs simulation and live runs side by side; [`crate::calibrate::live_fit`] fits the simulator's
 //! per-step costs from live runs.
@@ -20,22 +22,22 @@
 pub mod compare;
 pub mod config;
 pub mod cpython;
+pub mod os;
 pub mod procfs;
 pub mod progress;
 pub mod protocol;
+pub mod run;
 pub mod rust_backend;
+pub mod stats;
 pub mod supervise;
 
-use crate::sim::results::{RunResult, ThreadResult};
-use crate::sim::scenario::{ExecutorKind, Scenario};
+pub use run::run_live;
+
+use crate::sim::results::RunResult;
 use crate::workload::cost::Backend;
-use config::{ChildConfig, EmulatedGil};
-use protocol::{Message, Summary};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::mpsc::RecvTimeoutError;
-use std::time::{Duration, Instant};
-use supervise::{Group, GroupCleanup, Output};
+use std::time::Duration;
+use supervise::GroupCleanup;
 
 /// Other load (in cores) above which the machine does not count as idle before a run.
 pub const IDLE_THRESHOLD_CORES: f64 = 0.15;
@@ -137,317 +139,4 @@ pub enum LiveError {
         /// How many.
         wrong: u64,
     },
-}
-
-fn child_err(group: &Group, idx: usize, message: String) -> LiveError {
-    LiveError::Child {
-        message,
-        stderr: group.stderr_tail(idx),
-    }
-}
-
-fn backend_command(
-    opts: &LiveOptions,
-    cfg: &ChildConfig,
-) -> Result<std::process::Command, LiveError> {
-    Ok(match opts.backend {
-        Backend::Cpython => cpython::command(&opts.python, cfg),
-        Backend::Rust => {
-            let exe = match &opts.exe {
-                Some(p) => p.clone(),
-                None => std::env::current_exe().map_err(|e| LiveError::Spawn {
-                    what: "the execsim binary (current executable)".into(),
-                    source: e,
-                })?,
-            };
-            rust_backend::command(&exe, cfg)
-        }
-    })
-}
-
-fn spawn(group: &mut Group, opts: &LiveOptions, cfg: &ChildConfig) -> Result<usize, LiveError> {
-    let cmd = backend_command(opts, cfg)?;
-    group.spawn(cmd).map_err(|e| {
-        if opts.backend == Backend::Cpython && e.kind() == std::io::ErrorKind::NotFound {
-            LiveError::PythonNotFound(opts.python.clone())
-        } else {
-            LiveError::Spawn {
-                what: format!("the {} live service", opts.backend),
-                source: e,
-            }
-        }
-    })
-}
-
-/// Waits for child `idx`'s `ready` message.
-fn wait_ready(
-    group: &Group,
-    idx: usize,
-    until: Instant,
-    timeout: Duration,
-    warnings: &mut Vec<String>,
-) -> Result<Message, LiveError> {
-    loop {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(LiveError::Timeout(timeout.as_secs_f64()));
-        }
-        match group.rx.recv_timeout(left) {
-            Ok(Output::Line(i, line)) => match protocol::parse_line(&line) {
-                None => {}
-                Some(Err(e)) => return Err(child_err(group, i, e)),
-                Some(Ok(Message::Error { message })) => return Err(child_err(group, i, message)),
-                Some(Ok(Message::Warning { message })) => warnings.push(message),
-                Some(Ok(m @ Message::Ready { .. })) if i == idx => return Ok(m),
-                Some(Ok(_)) => {}
-            },
-            Ok(Output::Closed(i)) => {
-                std::thread::sleep(Duration::from_millis(50));
-                return Err(child_err(
-                    group,
-                    i,
-                    "the live service exited before it was ready".into(),
-                ));
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(child_err(
-                    group,
-                    idx,
-                    "lost the live service's output".into(),
-                ))
-            }
-        }
-    }
-}
-
-/// Runs `scenario` live and returns its results.
-///
-/// The run is bounded: the service must listen within [`LiveOptions::startup_timeout`], and
-/// the run must end within its duration plus 15 s; its process group is then killed and
-/// reaped in any case (also on error and on Ctrl-C when [`LiveOptions::handle_ctrlc`]).
-pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, LiveError> {
-    scenario
-        .validate()
-        .map_err(|e| LiveError::Scenario(e.to_string()))?;
-    let cpus = procfs::allowed_cpus();
-    let mut warnings = config::check_runnable(scenario, cpus.len()).map_err(LiveError::Scenario)?;
-    if opts.backend == Backend::Rust && scenario.server.executor == ExecutorKind::Interpreter {
-        return Err(LiveError::Scenario(
-            "server.executor = \"interpreter\" has no rust-backend counterpart (use --backend cpython with Python 3.14)".into(),
-        ));
-    }
-    let busy_cores_before = opts.idle_check.then(|| {
-        let until = Instant::now() + opts.idle_wait;
-        loop {
-            let r = procfs::idle_check(Duration::from_millis(300));
-            match r.warning(IDLE_THRESHOLD_CORES) {
-                None => break r.busy_cores,
-                Some(_) if Instant::now() < until => {
-                    std::thread::sleep(Duration::from_millis(700));
-                }
-                Some(w) => {
-                    warnings.push(w);
-                    break r.busy_cores;
-                }
-            }
-        }
-    });
-    let duration = scenario.duration.as_secs_f64();
-    let watchdog_s = duration + opts.startup_timeout.as_secs_f64() + 30.0;
-    let mut full = config::service_config(scenario, watchdog_s).map_err(LiveError::Scenario)?;
-    if opts.emulate_gil {
-        if opts.backend != Backend::Rust {
-            return Err(LiveError::Scenario(
-                "--emulate-gil is for the rust backend (CPython has a real GIL)".into(),
-            ));
-        }
-        full.gil = Some(EmulatedGil {
-            interval_s: full.switch_interval_s,
-        });
-    }
-    let (svc_cfg, clients_cfg) = config::split_roles(&full);
-    if opts.handle_ctrlc {
-        supervise::install_ctrlc_handler();
-    }
-    supervise::become_subreaper();
-
-    let mut group = Group::new();
-    let svc = spawn(&mut group, opts, &svc_cfg)?;
-    let started = Instant::now();
-    let ready = wait_ready(
-        &group,
-        svc,
-        started + opts.startup_timeout,
-        opts.startup_timeout,
-        &mut warnings,
-    )?;
-    let Message::Ready {
-        port: Some(port),
-        t0_ns: Some(t0_ns),
-        python,
-        ..
-    } = ready
-    else {
-        return Err(child_err(
-            &group,
-            svc,
-            "the service's ready message has no port or time 0".into(),
-        ));
-    };
-    let runtime = python.unwrap_or_else(|| opts.backend.to_string());
-    let mut reporters = 1;
-    if let Some(mut c) = clients_cfg {
-        c.port = Some(port);
-        c.t0_ns = Some(t0_ns);
-        let idx = spawn(&mut group, opts, &c)?;
-        wait_ready(
-            &group,
-            idx,
-            Instant::now() + opts.startup_timeout,
-            opts.startup_timeout,
-            &mut warnings,
-        )?;
-        reporters = 2;
-    }
-    let cpu_before = procfs::cpu_times();
-    let seconds = scenario.duration.as_nanos().div_ceil(1_000_000_000);
-    let mut progress = progress::Progress::new(
-        opts.progress,
-        &format!("live {} {}", opts.backend, scenario.label()),
-        seconds,
-        reporters,
-    );
-    let limit = Duration::from_secs_f64(duration + 15.0);
-    let deadline = Instant::now() + limit;
-    let mut summaries: Vec<(usize, Summary)> = Vec::new();
-    while summaries.len() < reporters {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(LiveError::Timeout(limit.as_secs_f64()));
-        }
-        match group.rx.recv_timeout(left.min(Duration::from_millis(250))) {
-            Ok(Output::Line(i, line)) => match protocol::parse_line(&line) {
-                None | Some(Ok(Message::Ready { .. })) => {}
-                Some(Err(e)) => return Err(child_err(&group, i, e)),
-                Some(Ok(Message::Error { message })) => return Err(child_err(&group, i, message)),
-                Some(Ok(Message::Warning { message })) => warnings.push(message),
-                Some(Ok(Message::Second { t, counts })) => progress.second(t, &counts),
-                Some(Ok(Message::Summary(s))) => summaries.push((i, s)),
-            },
-            Ok(Output::Closed(i)) => {
-                if !summaries.iter().any(|(j, _)| *j == i) {
-                    std::thread::sleep(Duration::from_millis(50));
-                    return Err(child_err(
-                        &group,
-                        i,
-                        "a live process exited before the end of the run".into(),
-                    ));
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                return Err(child_err(
-                    &group,
-                    svc,
-                    "lost the live processes' output".into(),
-                ))
-            }
-        }
-    }
-    let cpu_after = procfs::cpu_times();
-    // Per-thread CPU time and last core, read before the processes are killed.
-    let mut threads = Vec::new();
-    let mut interp_of: BTreeMap<u32, u16> = BTreeMap::new();
-    let mut interp = |pid: u32| -> u16 {
-        let next = interp_of.len() as u16;
-        *interp_of.entry(pid).or_insert(next)
-    };
-    for (_, s) in &summaries {
-        for t in &s.threads {
-            let stat = procfs::thread_stat(t.pid, t.tid);
-            threads.push(ThreadResult {
-                name: t.name.clone(),
-                interp: interp(t.pid),
-                cpu_s: stat.map_or(0.0, |s| s.0),
-                gil_hold_s: 0.0,
-                last_core: stat.map(|s| s.1),
-            });
-        }
-        for p in &s.processes {
-            let stat = procfs::process_stat(p.pid);
-            threads.push(ThreadResult {
-                name: p.name.clone(),
-                interp: interp(p.pid),
-                cpu_s: stat.map_or(0.0, |s| s.0),
-                gil_hold_s: 0.0,
-                last_core: stat.map(|s| s.1),
-            });
-        }
-    }
-    let cleanup = group.shutdown();
-    progress.finish();
-    let port_released = supervise::port_released(port, Duration::from_secs(1));
-    if !cleanup.group_empty {
-        warnings.push("a process of the live run could not be reaped".into());
-    }
-    if !port_released {
-        warnings.push(format!("port {port} is still listening after the run"));
-    }
-    // Clients in the scenario's order.
-    let mut by_name: BTreeMap<String, protocol::ClientSummary> = BTreeMap::new();
-    let mut gil = Vec::new();
-    for (_, s) in summaries {
-        if let Some(g) = s.gil {
-            gil.push(crate::sim::results::GilResult {
-                interp: 0,
-                has_gil: true,
-                handoffs: g.handoffs,
-                drop_requests: g.drop_requests,
-                acquisitions: g.acquisitions,
-                hold_s: Vec::new(),
-            });
-        }
-        for c in s.clients {
-            by_name.insert(c.name.clone(), c);
-        }
-    }
-    let mut clients = Vec::new();
-    for plan in &full.clients {
-        let Some(c) = by_name.get(&plan.name) else {
-            return Err(LiveError::Child {
-                message: format!("no results for client {}", plan.name),
-                stderr: String::new(),
-            });
-        };
-        if c.wrong > 0 {
-            return Err(LiveError::WrongReplies {
-                client: c.name.clone(),
-                wrong: c.wrong,
-            });
-        }
-        clients.push(c.to_result(seconds as usize));
-    }
-    let source = format!("live-{}", opts.backend);
-    let result = RunResult {
-        scenario: scenario.label().to_string(),
-        source,
-        seed: scenario.seed,
-        duration_s: duration,
-        trace_hash: String::new(),
-        events: 0,
-        clients,
-        threads,
-        gil,
-        core_utilisation: procfs::utilisation(&cpu_before, &cpu_after),
-    };
-    Ok(LiveOutcome {
-        result,
-        runtime,
-        warnings,
-        busy_cores_before,
-        cleanup,
-        port,
-        port_released,
-    })
 }

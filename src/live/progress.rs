@@ -1,8 +1,26 @@
-//! Progress of a live run on a terminal: a bar over the run's seconds with the last whole
-//! second's completions per client. Hidden when disabled (not a terminal, or `--json`).
+//! Progress bars on stderr, the one place that styles them: [`Progress`], a live run's bar
+//! over its seconds with the last whole second's completions per client, and [`count_bar`],
+//! a bar over a count of items (a sweep's points). Hidden when disabled (not a terminal, or
+//! `--json`).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+/// A bar over `total` items named `unit` ("points"), with elapsed time and an estimate of the
+/// time left; hidden unless stderr is a terminal. Advance it with `inc(1)` (it is shared
+/// between threads by reference) and remove it with `finish_and_clear()`.
+pub fn count_bar(total: u64, unit: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {unit}  {{elapsed}} (eta {{eta}})");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
 
 /// The progress display of one live run.
 pub struct Progress {

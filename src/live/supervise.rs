@@ -1,51 +1,82 @@
-//! Child processes of a live run: one process group per run, killed whole and reaped on
-//! every path (success, error, timeout, Ctrl-C, panic unwinding through [`Group`]'s `Drop`).
+//! The one supervisor of child processes, for live runs and for calibration's `python3`: one
+//! process group per [`Group`], killed whole and reaped on every path (success, error,
+//! timeout, Ctrl-C, panic unwinding through [`Group`]'s `Drop`).
 //!
-//! - The first child is started in a new process group (`process_group(0)`); the others
-//!   (the clients process) join it. Everything they start (CPython's pool workers, the Rust
-//!   backend's worker processes) inherits the group, so `kill(-pgid, SIGKILL)` stops the
-//!   whole run, including a `find_nth_prime(100000)` that would otherwise compute for half an
-//!   hour.
-//! - Each child gets `PR_SET_PDEATHSIG = SIGKILL`: if execsim itself dies, its children die.
-//! - execsim makes itself a *child subreaper* (`PR_SET_CHILD_SUBREAPER`), so that
-//!   grandchildren orphaned by the kill are re-parented to it and reaped here
+//! - The first child is started in a new process group (std's `process_group(0)`); the others
+//!   (a live run's clients process) join it. Everything they start (CPython's pool workers,
+//!   the Rust backend's worker processes) inherits the group, so one `killpg(pgid, SIGKILL)`
+//!   stops the whole run, including a `find_nth_prime(100000)` that would otherwise compute
+//!   for half an hour.
+//! - Each child gets `PR_SET_PDEATHSIG = SIGKILL` ([`die_with_parent`]): if execsim itself
+//!   dies, its children die.
+//! - execsim makes itself a *child subreaper* (`PR_SET_CHILD_SUBREAPER`, on the first spawn),
+//!   so that grandchildren orphaned by the kill are re-parented to it and reaped here
 //!   (`waitpid(-pgid)`), instead of lingering as zombies under a container's init.
-//! - Ctrl-C (and SIGTERM) kill every active group before execsim exits (status 130).
+//! - Ctrl-C (and SIGTERM) kill every active group before execsim exits (status 130), once
+//!   [`install_ctrlc_handler`] was called.
+//!
+//! The system calls go through `nix`'s safe wrappers and the signal handler through `ctrlc`.
+//! The group logic itself is written here rather than taken from `process-wrap` (or
+//! `command-group`) because it needs what those do not give: a reaping loop bounded in time
+//! that tells whether the group is really empty, with a count of the orphans it reaped;
+//! the parent-death signal; and a group that several direct children join (process-wrap
+//! 10's `try_wait` loses the leader's status when another member is still alive, and an
+//! attached child records its own pid as its group).
 
+use nix::errno::Errno;
+use nix::sys::prctl;
+use nix::sys::signal::{killpg, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Process groups of live runs in progress, killed by the Ctrl-C handler.
+/// Process groups in progress, killed by the Ctrl-C handler.
 static ACTIVE_GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 static CTRLC: OnceLock<bool> = OnceLock::new();
+static SUBREAPER: OnceLock<()> = OnceLock::new();
 
-/// Installs (once) a Ctrl-C / SIGTERM handler that kills every live run's process group and
+/// Installs (once) a Ctrl-C / SIGTERM handler that kills every active process group and
 /// exits with status 130. Returns false if another handler was already installed.
 pub fn install_ctrlc_handler() -> bool {
     *CTRLC.get_or_init(|| {
         ctrlc::set_handler(|| {
             let groups = ACTIVE_GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
             for pgid in groups {
-                // SAFETY: kill has no memory preconditions; a negative pid names a group.
-                unsafe { libc::kill(-pgid, libc::SIGKILL) };
+                let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
             }
-            eprintln!("\ninterrupted: the live run's processes were killed");
+            eprintln!("\ninterrupted: the child processes were killed");
             std::process::exit(130);
         })
         .is_ok()
     })
 }
 
-/// Makes this process the reaper of its orphaned descendants (Linux).
+/// Makes this process the reaper of its orphaned descendants (Linux); done once, by the first
+/// [`Group::spawn`].
 pub fn become_subreaper() {
-    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer flag.
-    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    SUBREAPER.get_or_init(|| {
+        let _ = prctl::set_child_subreaper(true);
+    });
+}
+
+/// Makes `cmd`'s process receive SIGKILL when the thread that started it dies
+/// (`PR_SET_PDEATHSIG`), so that no child outlives a crashed parent.
+pub fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: the closure runs between fork and exec; it only makes the prctl system call
+    // (async-signal-safe, no allocation).
+    unsafe {
+        cmd.pre_exec(|| {
+            prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            Ok(())
+        });
+    }
 }
 
 /// What cleaning up a group found.
@@ -66,7 +97,7 @@ pub enum Output {
     Closed(usize),
 }
 
-/// The children of one live run, in one process group.
+/// The children of one live run (or one calibration script), in one process group.
 pub struct Group {
     pgid: Option<i32>,
     children: Vec<Child>,
@@ -78,7 +109,9 @@ pub struct Group {
     cleaned: Option<GroupCleanup>,
 }
 
+/// Lines of stderr kept per child (the last ones), each cut to [`STDERR_LINE_BYTES`].
 const STDERR_LINES: usize = 200;
+const STDERR_LINE_BYTES: usize = 2000;
 
 impl Default for Group {
     fn default() -> Self {
@@ -108,18 +141,24 @@ impl Group {
 
     /// Starts `cmd` in the group (its stdout is read line by line into [`Group::rx`], its
     /// stderr kept for error messages); returns the child's index.
-    pub fn spawn(&mut self, mut cmd: Command) -> std::io::Result<usize> {
+    pub fn spawn(&mut self, cmd: Command) -> std::io::Result<usize> {
+        self.spawn_filtered(cmd, |_| true)
+    }
+
+    /// [`Group::spawn`], with each stderr line passed to `keep` first: the line is kept for
+    /// [`Group::stderr_tail`] only if it returns true (e.g. progress lines are shown and
+    /// dropped).
+    pub fn spawn_filtered(
+        &mut self,
+        mut cmd: Command,
+        keep: impl FnMut(&str) -> bool + Send + 'static,
+    ) -> std::io::Result<usize> {
+        become_subreaper();
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(self.pgid.unwrap_or(0));
-        // SAFETY: the closure only calls prctl, which is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-                Ok(())
-            });
-        }
+        die_with_parent(&mut cmd);
         let mut child = cmd.spawn()?;
         let idx = self.children.len();
         if self.pgid.is_none() {
@@ -133,47 +172,27 @@ impl Group {
         let stderr = child.stderr.take().expect("piped stderr");
         self.children.push(child);
         let tx = self.tx.clone();
-        self.readers.push(std::thread::spawn(move || {
-            let mut r = BufReader::new(stdout);
-            let mut line = String::new();
-            loop {
-                line.clear();
-                match r.read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        if tx
-                            .send(Output::Line(idx, line.trim_end().to_string()))
-                            .is_err()
-                        {
-                            break;
-                        }
-                    }
-                }
-            }
-            let _ = tx.send(Output::Closed(idx));
-        }));
+        self.readers
+            .push(std::thread::spawn(move || read_stdout(idx, stdout, tx)));
         let kept = Arc::new(Mutex::new(VecDeque::new()));
         self.stderr.push(kept.clone());
-        self.readers.push(std::thread::spawn(move || {
-            let mut r = BufReader::new(stderr);
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                match r.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        if let Ok(mut k) = kept.lock() {
-                            if k.len() >= STDERR_LINES {
-                                k.pop_front();
-                            }
-                            buf.truncate(2000);
-                            k.push_back(String::from_utf8_lossy(&buf).trim_end().to_string());
-                        }
-                    }
-                }
-            }
-        }));
+        self.readers
+            .push(std::thread::spawn(move || read_stderr(stderr, kept, keep)));
         Ok(idx)
+    }
+
+    /// Waits until child `idx` exits (its status) or `until` passes (None; it still runs).
+    pub fn wait_exit(&mut self, idx: usize, until: Instant) -> std::io::Result<Option<ExitStatus>> {
+        let child = &mut self.children[idx];
+        loop {
+            if let Some(status) = child.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= until {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// The last lines child `idx` wrote on stderr.
@@ -186,54 +205,43 @@ impl Group {
     }
 
     /// Kills the whole group, reaps the children and any orphaned member, and checks that no
-    /// member is left. Idempotent; also run on drop.
+    /// member is left. Idempotent; also run on drop. The output readers have ended when it
+    /// returns (so [`Group::stderr_tail`] is complete).
     pub fn shutdown(&mut self) -> GroupCleanup {
         if let Some(c) = self.cleaned {
             return c;
         }
         let Some(pgid) = self.pgid else {
-            self.cleaned = Some(GroupCleanup {
+            let c = GroupCleanup {
                 group_empty: true,
                 orphans_reaped: 0,
-            });
-            return self.cleaned.unwrap_or_default();
+            };
+            self.cleaned = Some(c);
+            return c;
         };
-        // SAFETY: kill with a negative pid signals the group; no memory is involved.
-        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let group = Pid::from_raw(pgid);
+        let _ = killpg(group, Signal::SIGKILL);
         for c in &mut self.children {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let mut orphans = 0;
-        let deadline = Instant::now() + Duration::from_secs(3);
-        let group_empty = loop {
-            // Reap members re-parented to us (we are a subreaper), without blocking.
-            loop {
-                let mut status = 0;
-                // SAFETY: status is a valid int to write to.
-                let r = unsafe { libc::waitpid(-pgid, &mut status, libc::WNOHANG) };
-                if r > 0 {
-                    orphans += 1;
-                } else {
-                    break;
-                }
-            }
-            // SAFETY: signal 0 only checks for existence.
-            let alive = unsafe { libc::kill(-pgid, 0) } == 0;
-            if !alive {
-                break true;
-            }
-            if Instant::now() >= deadline {
-                break false;
-            }
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-            std::thread::sleep(Duration::from_millis(10));
-        };
+        let (group_empty, orphans) = reap_group(group, Duration::from_secs(3));
         if let Ok(mut g) = ACTIVE_GROUPS.lock() {
             g.retain(|&p| p != pgid);
         }
-        // The pipes are closed now that every writer is dead: the readers end.
-        let until = Instant::now() + Duration::from_secs(2);
+        self.join_readers(Duration::from_secs(2));
+        let c = GroupCleanup {
+            group_empty,
+            orphans_reaped: orphans,
+        };
+        self.cleaned = Some(c);
+        c
+    }
+
+    /// Joins the output readers, which end once every writer of the pipes is dead; waits at
+    /// most `within` (a reader still blocked then is left to end by itself).
+    fn join_readers(&mut self, within: Duration) {
+        let until = Instant::now() + within;
         while self.readers.iter().any(|r| !r.is_finished()) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -242,18 +250,87 @@ impl Group {
                 let _ = r.join();
             }
         }
-        let c = GroupCleanup {
-            group_empty,
-            orphans_reaped: orphans,
-        };
-        self.cleaned = Some(c);
-        c
     }
 }
 
 impl Drop for Group {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Reaps members of `group` re-parented to us (we are a subreaper) until none is left, killing
+/// again any still alive, for at most `within`. Returns (group empty, members reaped).
+fn reap_group(group: Pid, within: Duration) -> (bool, u32) {
+    let mut reaped = 0;
+    let deadline = Instant::now() + within;
+    loop {
+        let member = Pid::from_raw(-group.as_raw());
+        while let Ok(status) = waitpid(member, Some(WaitPidFlag::WNOHANG)) {
+            if status == WaitStatus::StillAlive {
+                break;
+            }
+            reaped += 1;
+        }
+        // No signal: only checks whether any member exists.
+        if killpg(group, None) == Err(Errno::ESRCH) {
+            return (true, reaped);
+        }
+        if Instant::now() >= deadline {
+            return (false, reaped);
+        }
+        let _ = killpg(group, Signal::SIGKILL);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends each stdout line of child `idx` to `tx`, then [`Output::Closed`].
+fn read_stdout(idx: usize, stdout: ChildStdout, tx: mpsc::Sender<Output>) {
+    let mut r = BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match r.read_line(&mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                if tx
+                    .send(Output::Line(idx, line.trim_end().to_string()))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = tx.send(Output::Closed(idx));
+}
+
+/// Keeps the last [`STDERR_LINES`] stderr lines that `keep` accepts.
+fn read_stderr(
+    stderr: ChildStderr,
+    kept: Arc<Mutex<VecDeque<String>>>,
+    mut keep: impl FnMut(&str) -> bool,
+) {
+    let mut r = BufReader::new(stderr);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match r.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                buf.truncate(STDERR_LINE_BYTES);
+                let line = String::from_utf8_lossy(&buf).trim_end().to_string();
+                if !keep(&line) {
+                    continue;
+                }
+                if let Ok(mut k) = kept.lock() {
+                    if k.len() >= STDERR_LINES {
+                        k.pop_front();
+                    }
+                    k.push_back(line);
+                }
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Calibration data: the measured coefficients of the cost model, kept as a small TOML file.
 //!
 //! Simulation never reads a clock; everything it knows about real speed comes from a
-//! [`Calibration`], written by `execsim calibrate` (see [`crate::calibrate::measure`]) and read back
+//! [`Calibration`], written by `execsim calibrate` (see [`crate::calibrate`]) and read back
 //! here. The file looks like this:
 //!
 //! ```toml
@@ -391,6 +391,75 @@ impl Calibration {
     fn validate(&self) -> Result<(), String> {
         self.core.rust.validate("core.rust")?;
         self.core.cpython.validate("core.cpython")
+    }
+}
+
+/// What [`Calibration::merge_core_into_file`] did.
+#[derive(Clone, Debug)]
+pub struct Merged {
+    /// The calibration as written.
+    pub calibration: Calibration,
+    /// Whether the file was created (rather than updated).
+    pub created: bool,
+    /// Remarks for the user (e.g. where the other backend's section came from).
+    pub notes: Vec<String>,
+}
+
+impl Calibration {
+    /// The calibration file at `path`, or the embedded default if there is none; the flag is
+    /// true in that case (the file is to be created). A file that does not parse is an error.
+    pub fn load_or_default(path: &Path) -> Result<(Calibration, bool), CalibrationError> {
+        match Calibration::load(path) {
+            Ok(c) => Ok((c, false)),
+            Err(CalibrationError::NotFound(_)) => Ok((Calibration::default_embedded(), true)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `core` as `backend`'s section of the calibration file at `path`, and `meta` (the
+    /// machine measured) as its `[meta]`.
+    ///
+    /// If the file exists it is loaded and only that section and `[meta]` are replaced (every
+    /// other section is kept); a file that does not parse is an error and is left alone. If it
+    /// does not exist, it is created from the embedded default with that section replaced.
+    pub fn merge_core_into_file(
+        path: &Path,
+        backend: Backend,
+        core: CoreCalibration,
+        meta: Meta,
+    ) -> Result<Merged, CalibrationError> {
+        let (mut cal, created) = Calibration::load_or_default(path)?;
+        let other = match backend {
+            Backend::Rust => Backend::Cpython,
+            Backend::Cpython => Backend::Rust,
+        };
+        let mut notes = Vec::new();
+        let other_fit = &cal.core_calibration(other).fit;
+        if created {
+            notes.push(format!(
+                "the [core.{other}] section is a copy of the embedded default calibration"
+            ));
+        } else if let Some(fit) = other_fit {
+            if fit.host.is_some() && fit.host != meta.host {
+                notes.push(format!(
+                    "the [core.{other}] section was measured on another host ({})",
+                    fit.host.as_deref().unwrap_or("?")
+                ));
+            }
+        } else {
+            notes.push(format!(
+                "the [core.{other}] section has no fit information (hand-written or \
+                 placeholder values)"
+            ));
+        }
+        cal.meta = meta;
+        cal.set_core(backend, core);
+        cal.save(path)?;
+        Ok(Merged {
+            calibration: cal,
+            created,
+            notes,
+        })
     }
 }
 

@@ -12,7 +12,7 @@ use super::server::gil;
 use super::{emit, fail, pin, register_thread, registered, sleep_until};
 use crate::kernel::RngStreams;
 use crate::live::config::{ChildConfig, ClientPlan, Role};
-use crate::live::procfs::monotonic_ns;
+use crate::live::os::monotonic_ns;
 use crate::live::protocol::ClientSummary;
 use crate::sim::scenario::{Arrivals, ClientMode};
 use std::collections::VecDeque;

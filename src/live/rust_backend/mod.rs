@@ -21,7 +21,7 @@ pub mod pool;
 pub mod server;
 
 use super::config::{ChildConfig, Role};
-use super::procfs;
+use super::os;
 use super::protocol::{ProcessId, ThreadId};
 use serde::Serialize;
 use std::io::Write;
@@ -42,7 +42,7 @@ pub fn register_thread(name: &str) {
         t.push(ThreadId {
             name: name.to_string(),
             pid: std::process::id(),
-            tid: procfs::gettid(),
+            tid: os::gettid(),
         });
     }
 }
@@ -59,7 +59,7 @@ pub fn register_process(name: &str, pid: u32) {
 
 /// Pins the calling thread, reporting a failure on stdout as a warning.
 pub fn pin(cores: &[usize]) {
-    if let Err(e) = procfs::pin_current_thread(cores) {
+    if let Err(e) = os::pin_current_thread(cores) {
         emit(
             &serde_json::json!({"event": "warning", "message": format!("sched_setaffinity({cores:?}): {e}")}),
         );
@@ -85,7 +85,7 @@ pub fn fail(message: &str) -> ! {
 /// Sleeps until `CLOCK_MONOTONIC` reaches `t_ns`.
 pub fn sleep_until(t_ns: u64) {
     loop {
-        let now = procfs::monotonic_ns();
+        let now = os::monotonic_ns();
         if now >= t_ns {
             return;
         }
@@ -110,8 +110,8 @@ fn start_watchdog(seconds: f64) {
     };
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_secs_f64(s));
-        // SAFETY: kill(0, ...) signals this process's own group: the whole live run.
-        unsafe { libc::kill(0, libc::SIGKILL) };
+        // This process's own group: the whole live run.
+        let _ = nix::sys::signal::killpg(nix::unistd::getpgrp(), nix::sys::signal::Signal::SIGKILL);
         std::process::exit(3);
     });
 }
@@ -128,7 +128,7 @@ pub fn child_main(config_json: &str) -> i32 {
     let (port, t0_ns) = match cfg.role {
         Role::Service => {
             let port = server::start(&cfg);
-            let t0 = procfs::monotonic_ns() + (cfg.t0_delay_s * 1e9) as u64;
+            let t0 = os::monotonic_ns() + (cfg.t0_delay_s * 1e9) as u64;
             emit(&serde_json::json!({
                 "event": "ready", "port": port, "t0_ns": t0, "pid": std::process::id(),
                 "python": format!("execsim {} rust backend ({} build{})", env!("CARGO_PKG_VERSION"),

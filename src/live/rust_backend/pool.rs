@@ -146,13 +146,7 @@ impl ProcessPool {
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit());
-            // SAFETY: the closure only calls prctl, which is async-signal-safe.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-                    Ok(())
-                });
-            }
+            crate::live::supervise::die_with_parent(&mut cmd);
             let mut child = match cmd.spawn() {
                 Ok(c) => c,
                 Err(e) => fail(&format!("cannot start a worker process: {e}")),
@@ -216,7 +210,7 @@ pub fn worker_process_main(config_json: &str) -> i32 {
         .ok()
         .and_then(|v| serde_json::from_value(v["cores"].clone()).ok())
         .unwrap_or_default();
-    if let Err(e) = super::procfs::pin_current_thread(&cores) {
+    if let Err(e) = crate::live::os::pin_current_thread(&cores) {
         eprintln!("execsim worker: sched_setaffinity({cores:?}): {e}");
     }
     let stdin = std::io::stdin();
