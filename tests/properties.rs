@@ -33,6 +33,11 @@ use proptest::test_runner::TestCaseError;
 use std::fmt;
 use std::sync::OnceLock;
 
+#[path = "properties/queue_model.rs"]
+mod queue_model;
+#[path = "properties/tools.rs"]
+mod tools;
+
 /// Cases of the invariant property (the bulk of the generated runs).
 const CASES_INVARIANTS: u32 = 4_000;
 /// Cases of the determinism property (each runs its scenario three times).
@@ -41,8 +46,6 @@ const CASES_DETERMINISM: u32 = 600;
 const CASES_MONOTONE: u32 = 64;
 /// Cases of the sweep property (each runs a batch of scenarios on 1 and on 4 threads).
 const CASES_SWEEP: u32 = 12;
-/// Cases of the event queue's reference-model test (cheap).
-const CASES_QUEUE: u32 = 2_000;
 
 /// Event guard per generated run (a generated run is short; this only bounds a runaway).
 const MAX_EVENTS: u64 = 3_000_000;
@@ -516,151 +519,6 @@ proptest! {
     }
 }
 
-/// Explores generated scenarios with every invariant enforced and tallies the violations by
-/// invariant, printing the first of each with the time the search took (not a test: run it
-/// with `cargo test --release --test properties -- --ignored explore --nocapture`).
-#[test]
-#[ignore = "exploration tool, not a test"]
-fn explore_violations() {
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
-    let n: usize = std::env::var("EXPLORE_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500);
-    let mut runner = TestRunner::deterministic();
-    let strat = scenario();
-    let mut tally = std::collections::BTreeMap::<Invariant, usize>::new();
-    let started = std::time::Instant::now();
-    let mut events = 0u64;
-    let mut worst_idle = (0u64, 0u64);
-    let mut panics = 0usize;
-    for _ in 0..n {
-        let case = strat.new_tree(&mut runner).unwrap().current();
-        let skip: Vec<Invariant> = std::env::var("EXPLORE_SKIP")
-            .unwrap_or_default()
-            .split(',')
-            .filter_map(|k| Invariant::ALL.iter().copied().find(|i| i.name() == k))
-            .collect();
-        let run = std::panic::catch_unwind(|| run_checked(&case.0, CheckConfig::all_but(&skip)));
-        let out = match run {
-            Ok(out) => out,
-            Err(e) => {
-                panics += 1;
-                if panics == 1 {
-                    let msg = panic_message(&*e);
-                    println!("=== first panic ===\n{msg}\n{:?}\n", case);
-                }
-                continue;
-            }
-        };
-        events += out.result.events;
-        let st = out.check_stats.clone().unwrap();
-        if st.longest_idle_core_wait_ns > worst_idle.0 {
-            worst_idle = (st.longest_idle_core_wait_ns, case.0.seed);
-        }
-        if let Some(v) = out.violation {
-            let k = tally.entry(v.invariant).or_default();
-            *k += 1;
-            if *k == 1 {
-                println!("=== first {} ===\n{}\n", v.invariant, report(&case.0, &v));
-            }
-        }
-    }
-    println!(
-        "{n} cases, {events} events, {:.1} s: {tally:?}, {panics} panics; longest idle-core wait {} (seed {})",
-        started.elapsed().as_secs_f64(),
-        SimDuration(worst_idle.0),
-        worst_idle.1
-    );
-}
-
-/// Replays a scenario file with every invariant checked and prints the violation and the
-/// activity trace of the last `REPLAY_WINDOW_US` (default 12,000) µs before it: a tool for
-/// reports (`REPLAY=case.toml cargo test --release --test properties -- --ignored replay
-/// --nocapture`).
-#[test]
-#[ignore = "replay tool, not a test"]
-fn replay() {
-    let Ok(path) = std::env::var("REPLAY") else {
-        return;
-    };
-    let s = Scenario::from_file(std::path::Path::new(&path)).expect("a valid scenario");
-    let window: u64 = std::env::var("REPLAY_WINDOW_US")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(12_000);
-    let skip: Vec<Invariant> = std::env::var("EXPLORE_SKIP")
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|k| Invariant::ALL.iter().copied().find(|i| i.name() == k))
-        .collect();
-    let out = simulate(
-        &s,
-        cal(),
-        &SimOptions {
-            trace: true,
-            ..checked(CheckConfig::all_but(&skip))
-        },
-    );
-    let end = out
-        .violation
-        .as_ref()
-        .map(|v| v.time.0)
-        .unwrap_or((execsim::kernel::SimTime::ZERO + s.duration).0);
-    let from = end.saturating_sub(window * 1_000);
-    for r in out
-        .trace
-        .iter()
-        .filter(|r| r.time.0 >= from && r.time.0 <= end)
-    {
-        println!(
-            "{:>14.3} us  {:<18} {:?}",
-            r.time.0 as f64 / 1e3,
-            out.thread_names[r.thread.0 as usize],
-            r.activity
-        );
-    }
-    println!("violation: {:?}", out.violation.map(|v| v.to_string()));
-    println!("stats: {:?}", out.check_stats);
-}
-
-/// Searches generated scenarios for a failure of the invariants not listed in `SHRINK_SKIP`
-/// (or a panic), shrinks it and prints the minimal case: a tool for reports
-/// (`SHRINK_SKIP=work-conservation cargo test --release --test properties -- --ignored
-/// shrink --nocapture`).
-#[test]
-#[ignore = "shrinking tool, not a test"]
-fn shrink() {
-    use proptest::test_runner::{TestError, TestRunner};
-    let skip: Vec<Invariant> = std::env::var("SHRINK_SKIP")
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|k| Invariant::ALL.iter().copied().find(|i| i.name() == k))
-        .collect();
-    let cases: u32 = std::env::var("EXPLORE_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases,
-        failure_persistence: None,
-        max_shrink_iters: 5_000,
-        ..ProptestConfig::default()
-    });
-    let result = runner.run(&scenario(), |case| {
-        let out = run_checked(&case.0, CheckConfig::all_but(&skip));
-        match &out.violation {
-            Some(v) => Err(TestCaseError::fail(report(&case.0, v))),
-            None => Ok(()),
-        }
-    });
-    match result {
-        Err(TestError::Fail(why, case)) => println!("MINIMAL FAILURE: {why}\n{case:?}"),
-        other => println!("{other:?}"),
-    }
-}
-
 /// Replays a scenario of `tests/known_violations/` with every invariant checked.
 fn replay_known(file: &str) -> Option<Violation> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -704,75 +562,4 @@ fn known_idle_core() {
 fn known_vruntime_overflow() {
     let v = replay_known("vruntime_overflow.toml");
     assert!(v.is_none(), "{}", v.unwrap());
-}
-
-/// One operation on the event queue, for the reference-model test.
-#[derive(Clone, Debug)]
-enum QueueOp {
-    /// Schedule payload after a delay from now.
-    Schedule(u64, u32),
-    /// Pop the earliest event.
-    Pop,
-    /// Pop only if due by now + this.
-    PopUntil(u64),
-    /// Advance the clock by this (never backwards).
-    Advance(u64),
-}
-
-fn queue_op() -> impl Strategy<Value = QueueOp> {
-    prop_oneof![
-        4 => (prop_oneof![Just(0u64), 0u64..5, 0u64..1_000_000], any::<u32>())
-            .prop_map(|(d, p)| QueueOp::Schedule(d, p)),
-        3 => Just(QueueOp::Pop),
-        1 => (0u64..2_000).prop_map(QueueOp::PopUntil),
-        1 => (0u64..2_000).prop_map(QueueOp::Advance),
-    ]
-}
-
-proptest! {
-    #![proptest_config(config(CASES_QUEUE))]
-
-    /// The kernel's event queue against a reference model (a list kept sorted by time, then
-    /// scheduling order): every pop returns the same event at the same time, time never goes
-    /// back, and scheduling into the past is impossible through the public operations.
-    #[test]
-    fn event_queue_matches_its_reference_model(ops in prop::collection::vec(queue_op(), 0..200)) {
-        use execsim::kernel::EventQueue;
-        let mut q: EventQueue<u32> = EventQueue::new();
-        let mut model: Vec<(u64, u64, u32)> = Vec::new();
-        let (mut now, mut seq) = (0u64, 0u64);
-        for op in ops {
-            match op {
-                QueueOp::Schedule(d, p) => {
-                    q.schedule_in(SimDuration(d), p);
-                    model.push((now + d, seq, p));
-                    seq += 1;
-                }
-                QueueOp::Pop | QueueOp::PopUntil(_) => {
-                    let horizon = match op { QueueOp::PopUntil(h) => now + h, _ => u64::MAX };
-                    model.sort();
-                    let expect = match model.first() {
-                        Some(&(t, _, p)) if t <= horizon => { model.remove(0); now = t; Some((t, p)) }
-                        _ => None,
-                    };
-                    let got = if horizon == u64::MAX {
-                        q.pop()
-                    } else {
-                        q.pop_until(execsim::kernel::SimTime(horizon))
-                    };
-                    prop_assert_eq!(got.map(|(t, p)| (t.0, p)), expect);
-                }
-                QueueOp::Advance(d) => {
-                    // Only as far as the earliest pending event (as a run does at its horizon).
-                    model.sort();
-                    let to = model.first().map_or(now + d, |&(t, _, _)| t.min(now + d));
-                    q.advance_to(execsim::kernel::SimTime(to));
-                    now = now.max(to);
-                }
-            }
-            prop_assert_eq!(q.now().0, now);
-            prop_assert_eq!(q.len(), model.len());
-            prop_assert_eq!(q.peek_time().map(|t| t.0), model.iter().map(|e| e.0).min());
-        }
-    }
 }

@@ -22,6 +22,7 @@
 //! The runtime knows nothing of requests or event loops: it reports [`PyNotice::StepDone`]
 //! and the service layer decides the next step.
 
+pub mod invariants;
 mod runtime;
 
 pub use runtime::{

@@ -31,5 +31,6 @@
 //! preemption or by the layer above ([`Machine::cut`]): never ticked through.
 
 mod cpu;
+pub mod invariants;
 
 pub use cpu::{CoreId, Machine, MachineCosts, MachineEvent, Notice, ThreadId, ThreadRunState};

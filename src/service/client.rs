@@ -9,26 +9,32 @@
 //! second of virtual time; latency is from the request's creation (open loop: its arrival
 //! time) to that moment.
 
-use super::world::{cores, Effect, Request, ThreadRole, World};
+use super::spec::{Arrivals, ClientGroup, ClientMode, Pacing, RequestArgs, ServerKind};
+use super::world::{Effect, Request, ThreadRole, World};
 use crate::interp::Step;
 use crate::kernel::{EventQueue, SimDuration, SimTime};
 use crate::machine::ThreadId;
-use crate::sim::scenario::{Arrivals, ClientMode, ServerKind};
 
 impl World {
+    /// The group client `c` belongs to.
+    fn group_of(&self, c: u32) -> &ClientGroup {
+        &self.spec.clients[self.clients[c as usize].group]
+    }
+
     pub(super) fn start_client(&mut self, c: u32, q: &mut EventQueue<super::Event>) {
-        let spec = self.scenario.clients[self.clients[c as usize].spec].clone();
-        let interp = if spec.in_process {
+        let group = self.group_of(c);
+        let (in_process, mode) = (group.in_process, group.pacing.mode());
+        let interp = if in_process {
             self.main_interp
         } else {
             self.new_interp()
         };
-        let aff = cores(&self.scenario.affinity.clients);
+        let aff = self.spec.affinity.clients.clone();
         let name = format!("client:{}", self.clients[c as usize].name);
         let t = self.spawn(interp, &aff, ThreadRole::Client(c), name);
         self.clients[c as usize].thread = Some(t);
-        if self.scenario.server.kind == ServerKind::ThreadPerConnection {
-            let aff = cores(&self.scenario.affinity.workers);
+        if self.spec.server == ServerKind::ThreadPerConnection {
+            let aff = self.spec.affinity.workers.clone();
             let name = format!("conn:{}", self.clients[c as usize].name);
             let main = self.main_interp;
             let s = self.spawn(main, &aff, ThreadRole::Connection(c), name);
@@ -36,7 +42,7 @@ impl World {
             self.push(s, Step::Python(self.costs.thread_start), Effect::None);
             self.wake(s, None, q);
         }
-        if spec.mode == ClientMode::Open {
+        if mode == ClientMode::Open {
             self.arrival(c, q);
         }
         self.wake(t, None, q);
@@ -45,12 +51,13 @@ impl World {
     /// An open-loop arrival: one more request is due; schedule the next arrival.
     pub(super) fn arrival(&mut self, c: u32, q: &mut EventQueue<super::Event>) {
         let now = q.now();
-        let spec = &self.scenario.clients[self.clients[c as usize].spec];
-        let rate = spec.rate.expect("validated: open clients have a rate");
+        let Pacing::Open { rate, arrivals } = self.group_of(c).pacing else {
+            unreachable!("only open-loop clients have arrivals");
+        };
         let mean_ns = 1e9 / rate;
         let cl = &mut self.clients[c as usize];
         cl.due.push_back(now);
-        let gap = match spec.arrivals {
+        let gap = match arrivals {
             Arrivals::Poisson => cl.rng.exp_nanos(mean_ns).max(1),
             Arrivals::Constant => (mean_ns.round() as u64).max(1),
         };
@@ -63,21 +70,22 @@ impl World {
         }
     }
 
+    /// The next request's argument: the group's n, or a seeded draw from its mix.
     fn draw_n(&mut self, c: u32) -> u64 {
-        let spec = &self.scenario.clients[self.clients[c as usize].spec];
-        if let Some(n) = spec.n {
-            return n;
-        }
-        let mix = spec.mix.as_ref().expect("validated: n or mix");
-        let total: f64 = mix.iter().map(|m| m.weight).sum();
+        let group = &self.spec.clients[self.clients[c as usize].group];
+        let mix = match &group.args {
+            RequestArgs::Fixed(n) => return *n,
+            RequestArgs::Mix(mix) => mix,
+        };
+        let total: f64 = mix.iter().map(|&(_, weight)| weight).sum();
         let mut x = self.clients[c as usize].rng.uniform() * total;
-        for m in mix {
-            if x < m.weight {
-                return m.n;
+        for &(n, weight) in mix {
+            if x < weight {
+                return n;
             }
-            x -= m.weight;
+            x -= weight;
         }
-        mix.last().expect("non-empty").n
+        mix.last().expect("a mix is not empty").0
     }
 
     pub(super) fn plan_client(
@@ -131,7 +139,10 @@ impl World {
         if self.checks.is_some() {
             self.check_reply(&r, now);
         }
-        let think = self.scenario.clients[self.clients[c as usize].spec].think;
+        let think = match self.group_of(c).pacing {
+            Pacing::Closed { think } => think,
+            Pacing::Open { .. } => SimDuration::ZERO,
+        };
         let cl = &mut self.clients[c as usize];
         let created = cl.in_flight.pop_front().expect("a reply answers a request");
         cl.outstanding -= 1;

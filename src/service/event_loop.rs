@@ -8,10 +8,10 @@
 //! for the self-pipe (written by `call_soon_threadsafe` when a future completes), the drain
 //! and, for each completed future, the callbacks, the resumed handler and its reply.
 
+use super::spec::ExecutorKind;
 use super::world::{Effect, Request, World};
 use crate::interp::Step;
 use crate::machine::ThreadId;
-use crate::sim::scenario::ExecutorKind;
 
 impl World {
     pub(super) fn plan_loop(&mut self, t: ThreadId) -> (Step, Effect) {
@@ -40,7 +40,7 @@ impl World {
                 .expect("ready connection has data");
             self.push(t, Step::Release(c.recv), Effect::None);
             self.push(t, Step::Python(c.loop_read_py), Effect::None);
-            match self.scenario.server.executor {
+            match self.spec.executor {
                 ExecutorKind::Inline => {
                     let d = self.compute(&mut r);
                     self.push(t, Step::Python(d), Effect::None);
@@ -53,7 +53,7 @@ impl World {
                     if !self.pool.started {
                         // The first submit forks the worker processes.
                         self.pool.started = true;
-                        let fork = c.process_start.as_nanos() * self.scenario.workers() as u64;
+                        let fork = c.process_start.as_nanos() * self.spec.pool_size() as u64;
                         self.push(
                             t,
                             Step::Release(crate::kernel::SimDuration(fork)),

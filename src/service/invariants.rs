@@ -1,17 +1,26 @@
-//! Invariants of the service world that hold after every event, checked on request
-//! ([`crate::sim::run::SimOptions::check`]): the GIL's mutual exclusion, the cores' capacity and
-//! affinities, conservation of requests, and correct replies. Everything here only reads the
-//! state, so a checked run is the same run as an unchecked one (same trace hash).
+//! The service's invariants, checked on request after every event by whoever runs the world
+//! (see [`crate::kernel::Violation`] for how rules are named). Checking only reads the state
+//! (the replies' check keeps its findings aside), so a checked run is the same run as an
+//! unchecked one (same trace hash).
 //!
-//! The checks that need memory across events (bounded GIL waits, work conservation, time)
-//! live in [`crate::sim::check::Checker`], which calls [`World::check_invariants`].
+//! | rule | what holds after every event |
+//! |---|---|
+//! | [`CONSERVATION`] | issued = completed + in flight for every client; every request in flight is found exactly once in the system; per-second counts add up |
+//! | [`CORRECT_REPLY`] | every reply answers the client's oldest request in flight with the right n-th prime |
+//!
+//! The layers below check their own: the GIL's in [`crate::interp::invariants`], the
+//! machine's in [`crate::machine::invariants`].
 
 use super::world::{Effect, Request, World};
-use crate::kernel::SimTime;
-use crate::machine::{CoreId, ThreadId, ThreadRunState};
-use crate::sim::check::{Invariant, Violation};
+use crate::kernel::{SimTime, Violation};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
+
+/// No request lost or duplicated.
+pub const CONSERVATION: &str = "conservation";
+
+/// Every reply is the right prime, for the right request.
+pub const CORRECT_REPLY: &str = "correct-reply";
 
 /// Replies up to this n are checked against the lesson's real core
 /// ([`crate::workload::prime::find_nth_prime`]); larger ones against the sieve
@@ -40,14 +49,6 @@ pub fn reference_prime(n: u64) -> Option<u64> {
     };
     memo.lock().unwrap_or_else(|e| e.into_inner()).insert(n, p);
     Some(p)
-}
-
-fn violation(time: SimTime, invariant: Invariant, message: String) -> Violation {
-    Violation {
-        time,
-        invariant,
-        message,
-    }
 }
 
 impl World {
@@ -90,175 +91,23 @@ impl World {
         let name = self.clients[c].name.clone();
         if let Some(ch) = self.checks.as_mut() {
             for p in problems {
-                ch.errors.push(violation(
+                ch.errors.push(Violation::new(
                     now,
-                    Invariant::CorrectReply,
+                    CORRECT_REPLY,
                     format!("client {name}: {p}"),
                 ));
             }
         }
     }
 
-    /// Checks every invariant that depends on the current state only (after an event at
-    /// `now`): GIL mutual exclusion, core capacity and affinity, request conservation, and
-    /// any wrong reply seen since the run started (those need [`enable_checks`](Self::enable_checks)).
-    pub fn check_invariants(&self, now: SimTime) -> Result<(), Violation> {
-        if let Some(e) = self.checks.as_ref().and_then(|c| c.errors.first()) {
-            return Err(e.clone());
+    /// Checks [`CORRECT_REPLY`]: the first wrong reply seen since the run started, if any
+    /// (replies are checked by their client at receipt, once
+    /// [`enable_checks`](Self::enable_checks) is on).
+    pub fn check_replies(&self) -> Result<(), Violation> {
+        match self.checks.as_ref().and_then(|c| c.errors.first()) {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
         }
-        self.check_gil(now)?;
-        self.check_cores(now)?;
-        self.check_conservation(now)
-    }
-
-    fn check_gil(&self, now: SimTime) -> Result<(), Violation> {
-        let rt = &self.rt;
-        let n = rt.threads();
-        let mut holder_of = vec![None::<ThreadId>; rt.interpreters()];
-        for i in 0..n as u32 {
-            let t = ThreadId(i);
-            let interp = rt.interp_of(t);
-            let has_gil = rt.has_gil(interp);
-            if rt.holds_gil(t) {
-                if !has_gil {
-                    return Err(violation(
-                        now,
-                        Invariant::GilExclusion,
-                        format!(
-                            "{} holds a GIL in free-threaded interpreter {}",
-                            self.thread_name(t),
-                            interp.0
-                        ),
-                    ));
-                }
-                if let Some(other) = holder_of[interp.0 as usize].replace(t) {
-                    return Err(violation(
-                        now,
-                        Invariant::GilExclusion,
-                        format!(
-                            "{} and {} both hold the GIL of interpreter {}",
-                            self.thread_name(other),
-                            self.thread_name(t),
-                            interp.0
-                        ),
-                    ));
-                }
-                let st = rt.machine.state(t);
-                if !matches!(st, ThreadRunState::Running | ThreadRunState::Queued) {
-                    return Err(violation(
-                        now,
-                        Invariant::GilExclusion,
-                        format!(
-                            "{} holds the GIL of interpreter {} while {st:?} (asleep in the kernel)",
-                            self.thread_name(t),
-                            interp.0
-                        ),
-                    ));
-                }
-            }
-            if has_gil && rt.running_python(t) && !rt.holds_gil(t) {
-                return Err(violation(
-                    now,
-                    Invariant::GilExclusion,
-                    format!(
-                        "{} runs Python without the GIL of interpreter {} (held by {})",
-                        self.thread_name(t),
-                        interp.0,
-                        rt.gil_holder(interp)
-                            .map(|h| self.thread_name(h).to_string())
-                            .unwrap_or_else(|| "nobody".into())
-                    ),
-                ));
-            }
-        }
-        for (i, h) in holder_of.iter().enumerate() {
-            let reported = rt.gil_holder(crate::interp::InterpId(i as u16));
-            if reported != *h {
-                return Err(violation(
-                    now,
-                    Invariant::GilExclusion,
-                    format!("interpreter {i}: the GIL names holder {reported:?}, but the thread holding it is {h:?}"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn check_cores(&self, now: SimTime) -> Result<(), Violation> {
-        let m = &self.rt.machine;
-        let mut on_core = vec![None::<CoreId>; m.thread_count()];
-        let mut running = 0usize;
-        let err = |msg: String| Err(violation(now, Invariant::CoreCapacity, msg));
-        for c in 0..m.cores() as u16 {
-            let core = CoreId(c);
-            if let Some(t) = m.running_on(core) {
-                running += 1;
-                if let Some(other) = on_core[t.0 as usize].replace(core) {
-                    return err(format!(
-                        "{} is current on cores {} and {c}",
-                        self.thread_name(t),
-                        other.0
-                    ));
-                }
-                if m.state(t) != ThreadRunState::Running || m.core_of(t) != Some(core) {
-                    return err(format!(
-                        "core {c} runs {} whose state is {:?} on {:?}",
-                        self.thread_name(t),
-                        m.state(t),
-                        m.core_of(t)
-                    ));
-                }
-                if m.affinity_mask(t) & (1 << c) == 0 {
-                    return err(format!(
-                        "{} runs on core {c}, outside its affinity {:#b}",
-                        self.thread_name(t),
-                        m.affinity_mask(t)
-                    ));
-                }
-            } else if !m.queued(core).is_empty() {
-                return err(format!(
-                    "core {c} runs nothing while {} threads are queued on it",
-                    m.queued(core).len()
-                ));
-            }
-            for &t in m.queued(core) {
-                if m.state(t) != ThreadRunState::Queued || m.core_of(t) != Some(core) {
-                    return err(format!(
-                        "{} is queued on core {c} but its state is {:?} on {:?}",
-                        self.thread_name(t),
-                        m.state(t),
-                        m.core_of(t)
-                    ));
-                }
-                if m.affinity_mask(t) & (1 << c) == 0 {
-                    return err(format!(
-                        "{} is queued on core {c}, outside its affinity {:#b}",
-                        self.thread_name(t),
-                        m.affinity_mask(t)
-                    ));
-                }
-                if on_core[t.0 as usize].replace(core).is_some() {
-                    return err(format!("{} is on two cores at once", self.thread_name(t)));
-                }
-            }
-        }
-        if running > m.cores() {
-            return err(format!("{running} threads run on {} cores", m.cores()));
-        }
-        for i in 0..m.thread_count() as u32 {
-            let t = ThreadId(i);
-            let listed = on_core[i as usize].is_some();
-            let should = matches!(m.state(t), ThreadRunState::Running | ThreadRunState::Queued);
-            if listed != should {
-                return err(format!(
-                    "{} is {:?} but {} on any core",
-                    self.thread_name(t),
-                    m.state(t),
-                    if listed { "listed" } else { "not listed" }
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// Counts, per client, every request somewhere in the system: in a socket buffer, a
@@ -304,15 +153,13 @@ impl World {
         count
     }
 
-    fn check_conservation(&self, now: SimTime) -> Result<(), Violation> {
+    /// Checks [`CONSERVATION`] at `now`.
+    pub fn check_conservation(&self, now: SimTime) -> Result<(), Violation> {
         let census = self.request_census();
         for (c, cl) in self.clients.iter().enumerate() {
             let err = |msg: String| {
-                Err(violation(
-                    now,
-                    Invariant::Conservation,
-                    format!("client {}: {msg}", cl.name),
-                ))
+                let msg = format!("client {}: {msg}", cl.name);
+                Err(Violation::new(now, CONSERVATION, msg))
             };
             let in_flight = cl.in_flight.len() as u64;
             if cl.issued != cl.completed + in_flight || cl.outstanding != in_flight {

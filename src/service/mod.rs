@@ -1,6 +1,9 @@
 //! The service: the lesson's asyncio prime server, its executors and its clients, as threads
 //! that take steps on the [`crate::interp::Runtime`].
 //!
+//! [`ServiceSpec`] says what the service is (server, executor, pool size, GIL, clients,
+//! affinities); [`World::new`] builds it; no file format is known here.
+//!
 //! One file per concept: [`event_loop`](self) (the asyncio loop: selector wait, ready events,
 //! self-pipe wake-ups), the pools (`thread_pool.rs`, also the interpreter pool;
 //! `process_pool.rs` with its feeder and manager threads and worker processes),
@@ -21,9 +24,15 @@ mod costs;
 mod event_loop;
 mod invariants;
 mod process_pool;
+mod spec;
 mod thread_per_connection;
 mod thread_pool;
 mod world;
 
 pub use costs::ServiceCosts;
+pub use invariants::{CONSERVATION, CORRECT_REPLY};
+pub use spec::{
+    Affinity, Arrivals, ClientGroup, ClientMode, ExecutorKind, Pacing, RequestArgs, ServerKind,
+    ServiceSpec,
+};
 pub use world::{Event, ServiceEvent, ThreadRole, World};

@@ -9,7 +9,7 @@
 //! writes the event loop's self-pipe. Worker processes (default: one per core) are forked
 //! at the first submit.
 
-use super::world::{cores, Effect, Request, ThreadRole, World};
+use super::world::{Effect, Request, ThreadRole, World};
 use crate::interp::Step;
 use crate::kernel::EventQueue;
 use crate::machine::ThreadId;
@@ -17,20 +17,14 @@ use crate::machine::ThreadId;
 impl World {
     /// Creates the manager and feeder threads and the worker processes (blocked).
     pub(super) fn start_process_pool_threads(&mut self, _q: &mut EventQueue<super::Event>) {
-        let helpers = cores(
-            self.scenario
-                .affinity
-                .helpers
-                .as_deref()
-                .unwrap_or(&self.scenario.affinity.event_loop),
-        );
+        let helpers = self.spec.affinity.helpers.clone();
         let main = self.main_interp;
         let m = self.spawn(main, &helpers, ThreadRole::Manager, "manager".into());
         let f = self.spawn(main, &helpers, ThreadRole::Feeder, "feeder".into());
         self.pool.manager = Some(m);
         self.pool.feeder = Some(f);
-        let aff = cores(&self.scenario.affinity.workers);
-        for i in 0..self.scenario.workers() as u32 {
+        let aff = self.spec.affinity.workers.clone();
+        for i in 0..self.spec.pool_size() as u32 {
             let interp = self.new_interp();
             let w = self.spawn(
                 interp,
@@ -74,7 +68,7 @@ impl World {
             self.push(t, Step::Release(c.pipe_write), Effect::Complete(r));
             return self.first(t);
         }
-        let room = self.scenario.workers() + 1;
+        let room = self.spec.pool_size() + 1;
         if !self.pool.pending.is_empty() && self.pool.in_call_queue < room {
             let r = self.pool.pending.pop_front().expect("checked");
             self.pool.in_call_queue += 1;

@@ -5,11 +5,11 @@
 //! in CPython, threads start lazily: a submit that finds no idle worker starts a new one
 //! while fewer than `max_workers` exist (default `min(32, cores + 4)`).
 
-use super::world::{cores, Effect, Request, ThreadRole, World};
+use super::spec::ExecutorKind;
+use super::world::{Effect, Request, ThreadRole, World};
 use crate::interp::Step;
-use crate::kernel::{EventQueue, SimDuration};
+use crate::kernel::EventQueue;
 use crate::machine::ThreadId;
-use crate::sim::scenario::ExecutorKind;
 
 impl World {
     pub(super) fn submit_to_pool(
@@ -21,17 +21,17 @@ impl World {
         self.pool.queue.push_back(r);
         if let Some(w) = self.pool.idle.pop_front() {
             self.wake(w, Some(t), q);
-        } else if self.pool.workers.len() < self.scenario.workers() {
+        } else if self.pool.workers.len() < self.spec.pool_size() {
             let idx = self.pool.workers.len() as u32;
             let interp = self.main_interp;
-            let aff = cores(&self.scenario.affinity.workers);
+            let aff = self.spec.affinity.workers.clone();
             let w = self.spawn(
                 interp,
                 &aff,
                 ThreadRole::PoolWorker(idx),
                 format!("worker-{idx}"),
             );
-            if self.scenario.server.executor == ExecutorKind::Interpreter {
+            if self.spec.executor == ExecutorKind::Interpreter {
                 let sub = self.new_interp();
                 self.pool.sub_interps.push(sub);
             }
@@ -50,7 +50,7 @@ impl World {
         self.pool.idle.retain(|&x| x != t);
         self.push(t, Step::Python(c.worker_get_py), Effect::None);
         let d = self.compute(&mut r);
-        if self.scenario.server.executor == ExecutorKind::Interpreter {
+        if self.spec.executor == ExecutorKind::Interpreter {
             let sub = self.pool.sub_interps[w as usize];
             let main = self.main_interp;
             // Pickle the call, enter the sub-interpreter, run, come back with the result.
@@ -66,7 +66,6 @@ impl World {
         self.push(t, Step::Python(c.worker_done_py), Effect::None);
         // call_soon_threadsafe writes the loop's self-pipe.
         self.push(t, Step::Release(c.pipe_write), Effect::Complete(r));
-        let _ = SimDuration::ZERO;
         self.first(t)
     }
 }

@@ -1,10 +1,10 @@
 //! The world: machine, runtime and service state, and the dispatch of events and effects.
 
 use super::costs::ServiceCosts;
-use crate::interp::{GilKind, InterpEvent, InterpId, PyNotice, Runtime, Step};
+use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec};
+use crate::interp::{InterpEvent, InterpId, PyNotice, Runtime, Step};
 use crate::kernel::{EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey};
 use crate::machine::{CoreId, MachineEvent, ThreadId};
-use crate::sim::scenario::{ClientMode, ExecutorKind, Scenario, ServerKind};
 use crate::workload::cost::CostModel;
 use hdrhistogram::Histogram;
 use std::collections::VecDeque;
@@ -127,7 +127,8 @@ pub(super) struct Conn {
 
 /// One client's state and statistics.
 pub(super) struct Client {
-    pub spec: usize,
+    /// Index of its group in [`ServiceSpec::clients`].
+    pub group: usize,
     pub name: String,
     pub mode: ClientMode,
     pub thread: Option<ThreadId>,
@@ -161,13 +162,13 @@ pub(super) struct Pool {
     pub manager_polled: bool,
 }
 
-/// The whole simulated system: the [`Model`] that a scenario runs.
+/// The whole simulated system: the [`Model`] a service simulation runs.
 pub struct World {
     /// The Python runtime (and machine) underneath.
     pub rt: Runtime,
     pub(super) costs: ServiceCosts,
     pub(super) cost_model: CostModel,
-    pub(super) scenario: Scenario,
+    pub(super) spec: ServiceSpec,
     pub(super) main_interp: InterpId,
     pub(super) slots: Vec<Slot>,
     pub(super) conns: Vec<Conn>,
@@ -182,22 +183,23 @@ pub struct World {
 }
 
 impl World {
-    /// Builds the world for a scenario; `q` receives the initial events.
+    /// Builds the world for a service; `q` receives the initial events (each client's start,
+    /// the event loop's first wake-up).
     pub fn new(
-        scenario: &Scenario,
+        spec: ServiceSpec,
         rt: Runtime,
         costs: ServiceCosts,
         cost_model: CostModel,
         q: &mut EventQueue<Event>,
     ) -> World {
         let mut rt = rt;
-        let main_interp = rt.new_interpreter(scenario.python.gil, scenario.python.switch_interval);
-        let streams = RngStreams::new(scenario.seed);
+        let main_interp = rt.new_interpreter(spec.gil, spec.switch_interval);
+        let horizon = SimTime::ZERO + spec.duration;
         let mut world = World {
             rt,
             costs,
             cost_model,
-            scenario: scenario.clone(),
+            spec,
             main_interp,
             slots: Vec::new(),
             conns: Vec::new(),
@@ -206,23 +208,35 @@ impl World {
             loop_polled: false,
             completions: VecDeque::new(),
             pool: Pool::default(),
-            horizon: SimTime::ZERO + scenario.duration,
+            horizon,
             checks: None,
         };
-        let seconds = scenario.duration.as_nanos().div_ceil(1_000_000_000) as usize;
-        for (i, spec) in scenario.clients.iter().enumerate() {
-            for k in 0..spec.count {
-                let name = if spec.count == 1 {
-                    spec.name.clone()
+        world.add_clients(q);
+        if world.spec.server == ServerKind::Asyncio {
+            world.start_event_loop(q);
+        }
+        world.pump(q);
+        world
+    }
+
+    /// One client (and its connection) per member of each group, each starting at its
+    /// group's start time.
+    fn add_clients(&mut self, q: &mut EventQueue<Event>) {
+        let streams = RngStreams::new(self.spec.seed);
+        let seconds = self.spec.duration.as_nanos().div_ceil(1_000_000_000) as usize;
+        for (i, group) in self.spec.clients.iter().enumerate() {
+            for k in 0..group.count {
+                let name = if group.count == 1 {
+                    group.name.clone()
                 } else {
-                    format!("{}-{k}", spec.name)
+                    format!("{}-{k}", group.name)
                 };
-                let id = world.clients.len() as u32;
-                world.clients.push(Client {
-                    spec: i,
+                let id = self.clients.len() as u32;
+                self.clients.push(Client {
+                    group: i,
                     rng: streams.stream(&format!("client/{name}")),
                     name,
-                    mode: spec.mode,
+                    mode: group.pacing.mode(),
                     thread: None,
                     outstanding: 0,
                     due: VecDeque::new(),
@@ -234,34 +248,35 @@ impl World {
                         .expect("valid histogram bounds"),
                     in_flight: VecDeque::new(),
                 });
-                world.conns.push(Conn {
+                self.conns.push(Conn {
                     server_inbox: VecDeque::new(),
                     client_inbox: VecDeque::new(),
                     handler_busy: false,
                     server_thread: None,
                 });
                 q.schedule_at(
-                    SimTime::ZERO + spec.start,
+                    SimTime::ZERO + group.start,
                     Event::Service(ServiceEvent::ClientStart(id)),
                 );
             }
         }
-        if scenario.server.kind == ServerKind::Asyncio {
-            let aff = cores(&scenario.affinity.event_loop);
-            let t = world.spawn(
-                main_interp,
-                &aff,
-                ThreadRole::EventLoop,
-                "event-loop".into(),
-            );
-            world.loop_thread = Some(t);
-            world.rt.wake(t, None, q);
-            if scenario.server.executor == ExecutorKind::Process {
-                world.start_process_pool_threads(q);
-            }
+    }
+
+    /// The asyncio server's event loop thread (and a process pool's helper threads and
+    /// worker processes).
+    fn start_event_loop(&mut self, q: &mut EventQueue<Event>) {
+        let aff = self.spec.affinity.event_loop.clone();
+        let t = self.spawn(
+            self.main_interp,
+            &aff,
+            ThreadRole::EventLoop,
+            "event-loop".into(),
+        );
+        self.loop_thread = Some(t);
+        self.rt.wake(t, None, q);
+        if self.spec.executor == ExecutorKind::Process {
+            self.start_process_pool_threads(q);
         }
-        world.pump(q);
-        world
     }
 
     pub(super) fn spawn(
@@ -282,20 +297,19 @@ impl World {
         t
     }
 
-    /// A new interpreter of the scenario's kind (a process, or a sub-interpreter).
+    /// A new interpreter of the service's kind (a process, or a sub-interpreter).
     pub(super) fn new_interp(&mut self) -> InterpId {
-        let kind: GilKind = self.scenario.python.gil;
         self.rt
-            .new_interpreter(kind, self.scenario.python.switch_interval)
+            .new_interpreter(self.spec.gil, self.spec.switch_interval)
     }
 
-    /// CPU time of `find_nth_prime(r.n)` under the scenario's cost model; sets the request's
+    /// CPU time of `find_nth_prime(r.n)` under the service's cost model; sets the request's
     /// reply to the answer (the exact count's p_n: one cached look-up serves both).
     pub(super) fn compute(&mut self, r: &mut Request) -> SimDuration {
         let ops = self
             .cost_model
             .ops(r.n)
-            .expect("scenario validation bounds n");
+            .expect("a spec's n lies within the cost model's range (its maker validates it)");
         r.reply = ops.prime;
         self.cost_model.core().duration(&ops)
     }
@@ -315,9 +329,9 @@ impl World {
         self.slots.len()
     }
 
-    /// The scenario being run.
-    pub fn scenario(&self) -> &Scenario {
-        &self.scenario
+    /// The service being run.
+    pub fn spec(&self) -> &ServiceSpec {
+        &self.spec
     }
 
     /// The server process's interpreter.
@@ -391,7 +405,7 @@ impl World {
             Effect::SendRequest(r) => {
                 let c = r.client as usize;
                 self.conns[c].server_inbox.push_back(r);
-                match self.scenario.server.kind {
+                match self.spec.server {
                     ServerKind::Asyncio => {
                         if let Some(l) = self.loop_thread {
                             self.wake(l, Some(t), q);
@@ -445,7 +459,7 @@ impl World {
     }
 
     fn submit(&mut self, t: ThreadId, r: Request, q: &mut EventQueue<Event>) {
-        match self.scenario.server.executor {
+        match self.spec.executor {
             ExecutorKind::Thread | ExecutorKind::Interpreter => self.submit_to_pool(t, r, q),
             ExecutorKind::Process => self.submit_to_process_pool(t, r, q),
             ExecutorKind::Inline => unreachable!("inline work is never submitted"),
@@ -472,11 +486,6 @@ impl World {
     }
 }
 
-/// Core ids from a scenario's list.
-pub(super) fn cores(list: &[u16]) -> Vec<CoreId> {
-    list.iter().map(|&c| CoreId(c)).collect()
-}
-
 impl Model for World {
     type Event = Event;
     fn handle(&mut self, ev: Event, q: &mut EventQueue<Event>) {
@@ -490,8 +499,8 @@ impl Model for World {
 }
 
 impl World {
-    /// Per client: name, scenario entry index, issued, completed, per-second counts,
-    /// latency histogram (µs).
+    /// Per client: name, index of its group in [`ServiceSpec::clients`], issued, completed,
+    /// per-second counts, latency histogram (µs).
     #[allow(clippy::type_complexity)]
     pub fn client_reports(
         &self,
@@ -499,7 +508,7 @@ impl World {
         self.clients.iter().map(|c| {
             (
                 c.name.as_str(),
-                c.spec,
+                c.group,
                 c.issued,
                 c.completed,
                 c.per_second.as_slice(),

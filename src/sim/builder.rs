@@ -33,7 +33,6 @@
 
 use crate::interp::GilKind;
 use crate::kernel::SimDuration;
-use crate::sim::lesson::closed_client;
 use crate::sim::scenario::{
     ClientMode, ClientSpec, ExecutorKind, Scenario, ScenarioError, ServerKind,
 };
@@ -46,19 +45,16 @@ pub struct ScenarioBuilder {
 }
 
 impl ScenarioBuilder {
-    /// A scenario named `name`: seed 1, 12 s, 2 cores, CPython with a 5 ms switch interval,
-    /// an asyncio server with a thread pool, and no clients yet.
+    /// A scenario named `name`: [`Scenario::default`] (seed 1, 12 s, 2 cores, CPython with a
+    /// 5 ms switch interval, an asyncio server with a thread pool) with no clients yet.
     pub fn new(name: &str) -> Self {
-        let mut s = crate::sim::lesson::scenario(
-            ExecutorKind::Thread,
-            SimDuration::from_millis(5),
-            crate::sim::lesson::Placement::Unpinned,
-        );
-        s.name = Some(name.to_string());
-        s.seed = 1;
-        s.clients.clear();
+        let scenario = Scenario {
+            name: Some(name.to_string()),
+            clients: Vec::new(),
+            ..Scenario::default()
+        };
         ScenarioBuilder {
-            scenario: s,
+            scenario,
             error: None,
         }
     }
@@ -122,7 +118,9 @@ impl ScenarioBuilder {
             &format!("clients[{}].start", self.scenario.clients.len()),
             start,
         );
-        self.scenario.clients.push(closed_client(name, n, start));
+        self.scenario
+            .clients
+            .push(ClientSpec::closed(name, n, start));
         self
     }
     /// An open-loop client sending `n` at `rate` requests per second (Poisson) from `start`.
@@ -131,7 +129,7 @@ impl ScenarioBuilder {
             &format!("clients[{}].start", self.scenario.clients.len()),
             start,
         );
-        let mut c = closed_client(name, n, start);
+        let mut c = ClientSpec::closed(name, n, start);
         c.mode = ClientMode::Open;
         c.rate = Some(rate);
         self.scenario.clients.push(c);

@@ -4,8 +4,8 @@
 
 use crate::kernel::SimDuration;
 use crate::sim::scenario::{
-    AffinitySpec, Arrivals, ClientMode, ClientSpec, CostOverrides, ExecutorKind, MachineSpec,
-    PythonSpec, Scenario, ServerKind, ServerSpec,
+    AffinitySpec, ClientSpec, CostOverrides, ExecutorKind, MachineSpec, PythonSpec, Scenario,
+    ServerKind, ServerSpec,
 };
 
 /// Where the thread pool's CPU-bound worker runs relative to the I/O threads.
@@ -50,20 +50,9 @@ impl Placement {
     }
 }
 
-/// A closed-loop, in-process client sending `n` from `start`.
+/// A closed-loop, in-process client sending `n` from `start` ([`ClientSpec::closed`]).
 pub fn closed_client(name: &str, n: u64, start: SimDuration) -> ClientSpec {
-    ClientSpec {
-        name: name.into(),
-        n: Some(n),
-        mix: None,
-        start,
-        mode: ClientMode::Closed,
-        think: SimDuration::ZERO,
-        rate: None,
-        arrivals: Arrivals::Poisson,
-        in_process: true,
-        count: 1,
-    }
+    ClientSpec::closed(name, n, start)
 }
 
 /// The lesson's service with the given executor, switch interval and placement.

@@ -26,6 +26,7 @@ use crate::sim::check::{CheckConfig, CheckStats, Checker, Violation};
 use crate::sim::results::{ClientResult, GilResult, LatencyUs, RunResult, ThreadResult};
 use crate::sim::scenario::Scenario;
 use crate::workload::cost::CostModel;
+use std::ops::ControlFlow;
 
 /// Options of a simulated run beyond the scenario.
 #[derive(Clone, Debug, Default)]
@@ -73,6 +74,34 @@ pub struct SimOutput {
 /// assert!(out.result.client("simple").unwrap().completed > 1000);
 /// ```
 pub fn simulate(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> SimOutput {
+    let mut sim = build(scenario, cal, opts);
+    let horizon = sim.model.horizon();
+    let max_events = opts.max_events.unwrap_or(u64::MAX);
+    if !opts.check {
+        let stop = sim.run_until_limited(horizon, max_events);
+        return collect(scenario, sim, stop == StopReason::EventLimit);
+    }
+    let mut checker = Checker::new(opts.check_config.clone().unwrap_or_default());
+    // The invariants are checked once before the first event, after every event, and at the
+    // horizon (judging the last stretch, from the last event to the end, too).
+    let flow = sim.run_until_observed(horizon, max_events, |world, q| {
+        match checker.observe(world, q.now(), q.peek_time()) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(v) => ControlFlow::Break(v),
+        }
+    });
+    let (truncated, violation) = match flow {
+        ControlFlow::Continue(stop) => (stop == StopReason::EventLimit, None),
+        ControlFlow::Break(v) => (false, Some(v)),
+    };
+    let mut out = collect(scenario, sim, truncated);
+    out.violation = violation;
+    out.check_stats = Some(checker.stats());
+    out
+}
+
+/// The layers of a scenario's run, ready at time zero: machine, runtime, service.
+fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulation<World> {
     // A scenario's overrides win over the calibration's fitted costs, which win over defaults.
     let machine_costs = scenario.costs.machine.or(cal.machine).unwrap_or_default();
     let interp_costs = scenario.costs.interp.unwrap_or_default();
@@ -90,125 +119,22 @@ pub fn simulate(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Si
     let cost_model = CostModel::new(cal.core(scenario.python.runtime));
     let mut queue = EventQueue::with_capacity(256);
     queue.discard_after(SimTime::ZERO + scenario.duration);
-    let mut world = World::new(scenario, rt, service_costs, cost_model, &mut queue);
+    let spec = scenario.service_spec();
+    let mut world = World::new(spec, rt, service_costs, cost_model, &mut queue);
     if opts.check {
         world.enable_checks();
     }
-    let horizon = world.horizon();
-    let mut sim = Simulation {
+    Simulation {
         model: world,
         queue,
-    };
-    let max_events = opts.max_events.unwrap_or(u64::MAX);
-    if !opts.check {
-        let stop = sim.run_until_limited(horizon, max_events);
-        return collect(sim, stop == StopReason::EventLimit);
-    }
-    let mut checker = Checker::new(opts.check_config.clone().unwrap_or_default());
-    let (truncated, violation) = run_checked(&mut sim, &mut checker, horizon, max_events);
-    let mut out = collect(sim, truncated);
-    out.violation = violation;
-    out.check_stats = Some(checker.stats().clone());
-    out
-}
-
-/// [`Simulation::run_until_limited`] with the invariants checked after every event (and
-/// once before the first). Returns (stopped by the event limit, the first violation).
-fn run_checked(
-    sim: &mut Simulation<World>,
-    checker: &mut Checker,
-    horizon: SimTime,
-    max_events: u64,
-) -> (bool, Option<Violation>) {
-    let now = sim.queue.now();
-    if let Err(v) = checker.observe(&sim.model, now, sim.queue.peek_time()) {
-        return (false, Some(v));
-    }
-    let mut budget = max_events;
-    loop {
-        if budget == 0 {
-            return (true, None);
-        }
-        match sim.queue.pop_until(horizon) {
-            Some((now, ev)) => {
-                crate::kernel::Model::handle(&mut sim.model, ev, &mut sim.queue);
-                budget -= 1;
-                if let Err(v) = checker.observe(&sim.model, now, sim.queue.peek_time()) {
-                    return (false, Some(v));
-                }
-            }
-            None => {
-                // Judge the last stretch, from the last event to the horizon, too.
-                sim.queue.advance_to(horizon);
-                let v = checker
-                    .observe(&sim.model, horizon, sim.queue.peek_time())
-                    .err();
-                return (false, v);
-            }
-        }
     }
 }
 
-fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
+/// The results of a finished run of `s`.
+fn collect(s: &Scenario, sim: Simulation<World>, truncated: bool) -> SimOutput {
     let w = &sim.model;
-    let s = w.scenario();
     let now = sim.queue.now();
-    let clients = w
-        .client_reports()
-        .map(|(name, spec, issued, completed, per_second, h)| {
-            let latency_us = LatencyUs::from_histogram(h);
-            let cs = &s.clients[spec];
-            ClientResult {
-                name: name.to_string(),
-                n: cs
-                    .n
-                    .unwrap_or_else(|| cs.mix.as_ref().map(|m| m[0].n).unwrap_or(0)),
-                start_s: cs.start.as_secs_f64(),
-                issued,
-                completed,
-                in_flight: issued - completed,
-                per_second: per_second.to_vec(),
-                latency_us,
-                latency_distribution: crate::sim::results::latency_distribution(h),
-            }
-        })
-        .collect();
-    let n_threads = w.thread_count();
     let rt = &w.rt;
-    let threads = (0..n_threads as u32)
-        .map(|i| {
-            let t = ThreadId(i);
-            ThreadResult {
-                name: w.thread_name(t).to_string(),
-                interp: rt.interp_of(t).0,
-                cpu_s: rt.machine.cpu_time(t).as_secs_f64(),
-                gil_hold_s: rt.gil_hold_time(t, now).as_secs_f64(),
-                last_core: rt.machine.prev_core(t).map(|c| c.0),
-            }
-        })
-        .collect();
-    let gil = (0..rt.interpreters() as u16)
-        .map(|i| {
-            let st = rt.gil_stats(crate::interp::InterpId(i));
-            GilResult {
-                interp: i,
-                has_gil: s.python.gil == crate::interp::GilKind::Cpython,
-                handoffs: st.handoffs,
-                drop_requests: st.drop_requests,
-                acquisitions: st.acquisitions,
-                hold_s: (0..n_threads as u32)
-                    .map(ThreadId)
-                    .filter(|&t| {
-                        rt.interp_of(t).0 == i && s.python.gil == crate::interp::GilKind::Cpython
-                    })
-                    .map(|t| crate::sim::results::ThreadHold {
-                        thread: w.thread_name(t).to_string(),
-                        seconds: rt.gil_hold_time(t, now).as_secs_f64(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
     let dur = now.as_nanos().max(1) as f64;
     let core_utilisation = (0..rt.machine.cores() as u16)
         .map(|c| rt.machine.core_busy(CoreId(c)).as_nanos() as f64 / dur)
@@ -220,19 +146,84 @@ fn collect(sim: Simulation<World>, truncated: bool) -> SimOutput {
         duration_s: s.duration.as_secs_f64(),
         trace_hash: format!("{:016x}", sim.queue.trace_hash()),
         events: sim.queue.processed(),
-        clients,
-        threads,
-        gil,
+        clients: client_results(s, w),
+        threads: thread_results(w, now),
+        gil: gil_results(s, w, now),
         core_utilisation,
     };
     SimOutput {
         result,
         trace: rt.trace().to_vec(),
-        thread_names: (0..n_threads as u32)
+        thread_names: (0..w.thread_count() as u32)
             .map(|i| w.thread_name(ThreadId(i)).to_string())
             .collect(),
         truncated,
         violation: None,
         check_stats: None,
     }
+}
+
+/// Per client: counts, per-second completions and latencies.
+fn client_results(s: &Scenario, w: &World) -> Vec<ClientResult> {
+    w.client_reports()
+        .map(|(name, group, issued, completed, per_second, h)| {
+            let cs = &s.clients[group];
+            ClientResult {
+                name: name.to_string(),
+                n: cs
+                    .n
+                    .unwrap_or_else(|| cs.mix.as_ref().map(|m| m[0].n).unwrap_or(0)),
+                start_s: cs.start.as_secs_f64(),
+                issued,
+                completed,
+                in_flight: issued - completed,
+                per_second: per_second.to_vec(),
+                latency_us: LatencyUs::from_histogram(h),
+                latency_distribution: crate::sim::results::latency_distribution(h),
+            }
+        })
+        .collect()
+}
+
+/// Per thread: interpreter, CPU time, GIL hold time, last core.
+fn thread_results(w: &World, now: SimTime) -> Vec<ThreadResult> {
+    let rt = &w.rt;
+    (0..w.thread_count() as u32)
+        .map(|i| {
+            let t = ThreadId(i);
+            ThreadResult {
+                name: w.thread_name(t).to_string(),
+                interp: rt.interp_of(t).0,
+                cpu_s: rt.machine.cpu_time(t).as_secs_f64(),
+                gil_hold_s: rt.gil_hold_time(t, now).as_secs_f64(),
+                last_core: rt.machine.prev_core(t).map(|c| c.0),
+            }
+        })
+        .collect()
+}
+
+/// Per interpreter: the GIL's counters and each thread's hold time.
+fn gil_results(s: &Scenario, w: &World, now: SimTime) -> Vec<GilResult> {
+    let rt = &w.rt;
+    let has_gil = s.python.gil == crate::interp::GilKind::Cpython;
+    (0..rt.interpreters() as u16)
+        .map(|i| {
+            let st = rt.gil_stats(crate::interp::InterpId(i));
+            GilResult {
+                interp: i,
+                has_gil,
+                handoffs: st.handoffs,
+                drop_requests: st.drop_requests,
+                acquisitions: st.acquisitions,
+                hold_s: (0..w.thread_count() as u32)
+                    .map(ThreadId)
+                    .filter(|&t| rt.interp_of(t).0 == i && has_gil)
+                    .map(|t| crate::sim::results::ThreadHold {
+                        thread: w.thread_name(t).to_string(),
+                        seconds: rt.gil_hold_time(t, now).as_secs_f64(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }

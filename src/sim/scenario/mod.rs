@@ -1,0 +1,208 @@
+//! Scenarios: what to simulate (or run live), as TOML or built in code.
+//!
+//! ```toml
+//! seed = 7
+//! duration = "12s"
+//! [machine]
+//! cores = 2
+//! [python]
+//! gil = "cpython"            # "cpython" | "free-threaded"
+//! switch_interval = "5ms"
+//! runtime = "cpython"        # prime-core costs: "cpython" | "rust"
+//! [server]
+//! kind = "asyncio"           # "asyncio" | "thread-per-connection"
+//! executor = "thread"        # "inline" | "thread" | "process" | "interpreter"
+//! workers = 6                # optional: CPython's default for the executor
+//! [[clients]]
+//! name = "simple"
+//! n = 1
+//! [[clients]]
+//! name = "long"
+//! n = 100000
+//! start = "2s"
+//! [affinity]                 # optional: role -> allowed cores
+//! loop = [0]
+//! clients = [0]
+//! workers = [1]
+//! ```
+//!
+//! Every key is checked: an unknown key, a negative or malformed duration, zero cores, an
+//! affinity to a core that does not exist, n = 0, are errors that name the key.
+//!
+//! One concept per file: the tables of the file (`tables.rs`), validation (`validate.rs`),
+//! the error and the locator that names the key a parse error is about (`error.rs`,
+//! `locate.rs`), and the conversion to the service layer's [`ServiceSpec`]
+//! (`to_service.rs`). The server kind, executor, client mode and arrival process are the
+//! service layer's enums, re-exported here.
+
+mod error;
+mod locate;
+mod tables;
+mod to_service;
+mod validate;
+
+pub use crate::service::{Arrivals, ClientMode, ExecutorKind, ServerKind};
+pub use error::ScenarioError;
+pub use tables::{
+    AffinitySpec, ClientSpec, CostOverrides, MachineSpec, MixEntry, PythonSpec, ServerSpec,
+};
+
+use crate::kernel::SimDuration;
+use error::err;
+use serde::{Deserialize, Serialize};
+
+#[cfg(doc)]
+use crate::service::ServiceSpec;
+
+/// A complete description of one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A label for reports (defaults to the file name or "scenario").
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Master seed of every random stream.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Virtual time to simulate.
+    pub duration: SimDuration,
+    /// The machine.
+    #[serde(default)]
+    pub machine: MachineSpec,
+    /// The interpreter.
+    #[serde(default)]
+    pub python: PythonSpec,
+    /// The server.
+    #[serde(default)]
+    pub server: ServerSpec,
+    /// The clients (at least one).
+    pub clients: Vec<ClientSpec>,
+    /// Which cores each role may use.
+    #[serde(default)]
+    pub affinity: AffinitySpec,
+    /// Overrides of the calibrated costs.
+    #[serde(default)]
+    pub costs: CostOverrides,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+impl Default for Scenario {
+    /// The smallest valid scenario, every optional key at its default: seed 1, 12 s (the
+    /// lesson's run), 2 cores, CPython with a 5 ms switch interval, an asyncio server with a
+    /// thread pool of CPython's default size, and one closed-loop client `simple` sending
+    /// `n = 1` from the start. The same as the file
+    /// `duration = "12s"` + `[[clients]]` `name = "simple"`, `n = 1`.
+    fn default() -> Self {
+        Scenario {
+            name: None,
+            seed: default_seed(),
+            duration: SimDuration::from_secs(12),
+            machine: MachineSpec::default(),
+            python: PythonSpec::default(),
+            server: ServerSpec::default(),
+            clients: vec![ClientSpec::closed("simple", 1, SimDuration::ZERO)],
+            affinity: AffinitySpec::default(),
+            costs: CostOverrides::default(),
+        }
+    }
+}
+
+impl Scenario {
+    /// Parses and validates TOML text.
+    pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| locate::parse_error(text, &e))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Reads, parses and validates a scenario file; the name defaults to the file stem.
+    pub fn from_file(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
+        let mut s = Scenario::from_toml(&text)?;
+        if s.name.is_none() {
+            s.name = path.file_stem().map(|x| x.to_string_lossy().into_owned());
+        }
+        Ok(s)
+    }
+
+    /// The scenario as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a scenario always serialises")
+    }
+
+    /// The label for reports.
+    pub fn label(&self) -> &str {
+        self.name.as_deref().unwrap_or("scenario")
+    }
+
+    /// The pool size in effect (CPython's defaults when not given, see
+    /// [`ExecutorKind::default_pool_size`]).
+    pub fn workers(&self) -> usize {
+        self.server
+            .workers
+            .unwrap_or_else(|| self.server.executor.default_pool_size(self.machine.cores))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_the_minimal_file_and_valid() {
+        let s = Scenario::default();
+        assert_eq!(s.validate(), Ok(()));
+        let text = "duration = \"12s\"\n[[clients]]\nname = \"simple\"\nn = 1\n";
+        assert_eq!(Scenario::from_toml(text), Ok(s.clone()));
+        assert_eq!(Scenario::from_toml(&s.to_toml()), Ok(s.clone()));
+        assert_eq!(s.workers(), 6);
+    }
+
+    #[test]
+    fn errors_name_their_key() {
+        let e = Scenario::from_toml("duration = \"1s\"\n[[clients]]\nname = \"a\"\nn = 0\n");
+        assert_eq!(e.unwrap_err().key, "clients[0].n");
+        let e = Scenario::from_toml("duration = \"1s\"\n[[clients]]\nname = \"a\"\nm = 1\n");
+        let e = e.unwrap_err();
+        assert_eq!(e.key, "clients[0].m");
+        assert!(e.message.starts_with("unknown field `m`"), "{e}");
+        let e = Scenario::from_toml("duration = \"1s\"\n[[clients]]\nn = 1\n").unwrap_err();
+        assert_eq!(e.key, "clients[0].name");
+        let text = "duration = \"1s\"\n[affinity]\nloop = [2]\n[[clients]]\nname = \"a\"\nn = 1\n";
+        let e = Scenario::from_toml(text).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "affinity.loop: core 2 does not exist (machine.cores = 2: cores 0 to 1)"
+        );
+    }
+
+    #[test]
+    fn the_service_sees_resolved_helpers_and_typed_clients() {
+        use crate::machine::CoreId;
+        use crate::service::{Pacing, RequestArgs};
+        let mut s = Scenario::default();
+        s.affinity.event_loop = vec![1];
+        s.clients[0].mode = ClientMode::Open;
+        s.clients[0].rate = Some(50.0);
+        s.clients.push(ClientSpec {
+            n: None,
+            mix: Some(vec![MixEntry { n: 3, weight: 0.5 }]),
+            ..ClientSpec::closed("mixed", 1, SimDuration::ZERO)
+        });
+        let spec = s.service_spec();
+        assert_eq!(spec.affinity.helpers, vec![CoreId(1)]);
+        assert_eq!(spec.pool_size(), s.workers());
+        assert_eq!(
+            spec.clients[0].pacing,
+            Pacing::Open {
+                rate: 50.0,
+                arrivals: Arrivals::Poisson
+            }
+        );
+        assert_eq!(spec.clients[1].args, RequestArgs::Mix(vec![(3, 0.5)]));
+    }
+}

@@ -1,0 +1,158 @@
+//! Validation of a scenario: every value in range, every error naming its key.
+
+use super::error::{err, ScenarioError};
+use super::tables::{ClientSpec, MixEntry};
+use super::Scenario;
+use crate::kernel::SimDuration;
+use crate::service::ClientMode;
+use crate::workload::prime::MAX_OP_COUNT_N;
+
+impl Scenario {
+    /// Checks every value; the error names the key.
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        if self.duration == SimDuration::ZERO {
+            return Err(err("duration", "must be longer than zero"));
+        }
+        if self.duration > SimDuration::from_secs(30 * 24 * 3600) {
+            return Err(err("duration", "at most 30 days"));
+        }
+        let cores = self.machine.cores;
+        if !(1..=64).contains(&cores) {
+            return Err(err(
+                "machine.cores",
+                format!("must be 1 to 64, not {cores}"),
+            ));
+        }
+        if self.python.switch_interval < SimDuration::from_micros(1) {
+            return Err(err(
+                "python.switch_interval",
+                "must be at least 1us (CPython's minimum)",
+            ));
+        }
+        if let Some(w) = self.server.workers {
+            if !(1..=1024).contains(&w) {
+                return Err(err("server.workers", format!("must be 1 to 1024, not {w}")));
+            }
+        }
+        self.validate_clients()?;
+        self.validate_affinity()
+    }
+
+    /// At least one client, at most 10,000 in all, each valid.
+    fn validate_clients(&self) -> Result<(), ScenarioError> {
+        if self.clients.is_empty() {
+            return Err(err("clients", "at least one client is required"));
+        }
+        let mut total = 0usize;
+        for (i, c) in self.clients.iter().enumerate() {
+            validate_client(i, c, self.duration)?;
+            total += c.count;
+        }
+        if total > 10_000 {
+            return Err(err("clients", "at most 10000 clients in all"));
+        }
+        Ok(())
+    }
+
+    /// Every core named by `[affinity]` exists.
+    fn validate_affinity(&self) -> Result<(), ScenarioError> {
+        let cores = self.machine.cores;
+        let a = &self.affinity;
+        check_cores("affinity.loop", &a.event_loop, cores)?;
+        check_cores("affinity.clients", &a.clients, cores)?;
+        check_cores("affinity.workers", &a.workers, cores)?;
+        if let Some(h) = &a.helpers {
+            check_cores("affinity.helpers", h, cores)?;
+        }
+        Ok(())
+    }
+}
+
+/// `clients[i]`: a name, n or a mix, a start within the run, a rate only (and always) in open
+/// loop, a count of 1 to 10,000.
+fn validate_client(i: usize, c: &ClientSpec, duration: SimDuration) -> Result<(), ScenarioError> {
+    let k = |f: &str| format!("clients[{i}].{f}");
+    if c.name.trim().is_empty() {
+        return Err(err(k("name"), "must not be empty"));
+    }
+    match (&c.n, &c.mix) {
+        (Some(_), Some(_)) => return Err(err(k("mix"), "give either n or mix, not both")),
+        (None, None) => return Err(err(k("n"), "a request argument n (or a mix) is required")),
+        (Some(n), None) => check_n(*n, &k("n"))?,
+        (None, Some(mix)) => validate_mix(i, mix)?,
+    }
+    if c.start >= duration {
+        return Err(err(k("start"), "must be earlier than the duration"));
+    }
+    match c.mode {
+        ClientMode::Open => match c.rate {
+            Some(r) if r.is_finite() && r > 0.0 && r <= 1e7 => {}
+            Some(_) => {
+                return Err(err(
+                    k("rate"),
+                    "must be a positive number of requests per second (at most 1e7)",
+                ))
+            }
+            None => return Err(err(k("rate"), "an open-loop client needs a rate")),
+        },
+        ClientMode::Closed => {
+            if c.rate.is_some() {
+                return Err(err(
+                    k("rate"),
+                    "only open-loop clients have a rate (set mode = \"open\")",
+                ));
+            }
+        }
+    }
+    if !(1..=10_000).contains(&c.count) {
+        return Err(err(k("count"), "must be 1 to 10000"));
+    }
+    Ok(())
+}
+
+/// `clients[i].mix`: not empty, each n valid, each weight positive.
+fn validate_mix(i: usize, mix: &[MixEntry]) -> Result<(), ScenarioError> {
+    if mix.is_empty() {
+        return Err(err(format!("clients[{i}].mix"), "must not be empty"));
+    }
+    for (j, m) in mix.iter().enumerate() {
+        check_n(m.n, &format!("clients[{i}].mix[{j}].n"))?;
+        if !(m.weight.is_finite() && m.weight > 0.0) {
+            return Err(err(
+                format!("clients[{i}].mix[{j}].weight"),
+                "must be a positive number",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every core of `list` exists on a machine of `cores` cores.
+fn check_cores(key: &str, list: &[u16], cores: usize) -> Result<(), ScenarioError> {
+    for &c in list {
+        if c as usize >= cores {
+            return Err(err(
+                key,
+                format!(
+                    "core {c} does not exist (machine.cores = {cores}: cores 0 to {})",
+                    cores - 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A request argument the cost model can answer: 1 to [`MAX_OP_COUNT_N`].
+fn check_n(n: u64, key: &str) -> Result<(), ScenarioError> {
+    if n == 0 {
+        return Err(err(
+            key,
+            "must be at least 1 (find_nth_prime(0) has no answer)",
+        ));
+    }
+    if n > MAX_OP_COUNT_N {
+        return Err(err(key, format!("must be at most {MAX_OP_COUNT_N}")));
+    }
+    Ok(())
+}
