@@ -27,13 +27,6 @@ pub const CORRECT_REPLY: &str = "correct-reply";
 /// ([`crate::workload::prime::op_count`]).
 pub const REAL_CORE_MAX_N: u64 = 1_000;
 
-/// Checking state kept by the world (only when checking is on).
-#[derive(Default)]
-pub(crate) struct Checks {
-    /// Violations found while handling events (wrong replies), oldest first.
-    pub errors: Vec<Violation>,
-}
-
 /// The reference answer for n: the real core for small n, the sieve for large n. Memoised for
 /// the process (a pure function of n).
 pub fn reference_prime(n: u64) -> Option<u64> {
@@ -55,7 +48,7 @@ impl World {
     /// Turns on the checks made while events are handled (each reply is checked by its
     /// client at receipt). Call before the run starts.
     pub fn enable_checks(&mut self) {
-        self.checks = Some(Box::default());
+        self.checks = Some(Vec::new());
     }
 
     /// A client has read reply `r`: is it the answer to its oldest request in flight, and
@@ -91,7 +84,7 @@ impl World {
         let name = self.clients[c].name.clone();
         if let Some(ch) = self.checks.as_mut() {
             for p in problems {
-                ch.errors.push(Violation::new(
+                ch.push(Violation::new(
                     now,
                     CORRECT_REPLY,
                     format!("client {name}: {p}"),
@@ -104,7 +97,7 @@ impl World {
     /// (replies are checked by their client at receipt, once
     /// [`enable_checks`](Self::enable_checks) is on).
     pub fn check_replies(&self) -> Result<(), Violation> {
-        match self.checks.as_ref().and_then(|c| c.errors.first()) {
+        match self.checks.as_ref().and_then(|c| c.first()) {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }

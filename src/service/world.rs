@@ -3,7 +3,9 @@
 use super::costs::ServiceCosts;
 use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec};
 use crate::interp::{InterpEvent, InterpId, PyNotice, Runtime, Step};
-use crate::kernel::{EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey};
+use crate::kernel::{
+    EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey, Violation,
+};
 use crate::machine::{CoreId, MachineEvent, ThreadId};
 use crate::workload::cost::CostModel;
 use hdrhistogram::Histogram;
@@ -178,8 +180,9 @@ pub struct World {
     pub(super) completions: VecDeque<Request>,
     pub(super) pool: Pool,
     pub(super) horizon: SimTime,
-    /// Invariant checking state (None: checking is off, the default).
-    pub(super) checks: Option<Box<super::invariants::Checks>>,
+    /// Invariant checking (None: off, the default): the violations found while handling
+    /// events (wrong replies), oldest first.
+    pub(super) checks: Option<Vec<Violation>>,
 }
 
 impl World {
