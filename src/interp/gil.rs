@@ -337,6 +337,7 @@ impl Runtime {
 
     /// If the holder `t` runs Python and a drop request is pending, it will notice it at its
     /// next eval-breaker check.
+    #[inline]
     pub(super) fn notice_pending_request<E>(&mut self, t: ThreadId, q: &mut EventQueue<E>)
     where
         E: From<MachineEvent> + From<InterpEvent>,

@@ -228,6 +228,7 @@ impl Runtime {
     }
 
     /// Runs Python for `d` (the thread may: it holds the GIL, or there is none).
+    #[inline]
     pub(super) fn run_python<E>(&mut self, t: ThreadId, d: SimDuration, q: &mut EventQueue<E>)
     where
         E: From<MachineEvent> + From<InterpEvent>,

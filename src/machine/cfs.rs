@@ -105,6 +105,7 @@ impl SchedPolicy for Cfs {
 
     /// A woken thread moving cores carries its lag (against its old core's clock now), then
     /// gets the sleeper credit; a migrated one carries its lag.
+    #[inline(always)]
     fn enqueue(&mut self, t: ThreadId, c: CoreId, _now: u64, why: Enqueue, _rq: RunQueues) {
         match why {
             Enqueue::Wakeup { prev } => {
@@ -123,8 +124,10 @@ impl SchedPolicy for Cfs {
 
     /// Nothing to do: the time was charged just before, and a sleeper keeps its absolute
     /// virtual runtime (re-based on wake-up if it moves).
+    #[inline]
     fn dequeue(&mut self, _t: ThreadId, _c: CoreId, _now: u64, _why: Dequeue, _rq: RunQueues) {}
 
+    #[inline]
     fn wakeup_preempts(&self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool {
         let cur = rq.current(c).expect("wakeup preemption on a busy core");
         self.v(cur) > self.v(woken) + self.wakeup_granularity
@@ -135,6 +138,7 @@ impl SchedPolicy for Cfs {
         self.min_queued(c, rq)
     }
 
+    #[inline]
     fn set_next(&mut self, _t: ThreadId, c: CoreId, now: u64, _rq: RunQueues) {
         let core = &mut self.cores[c.0 as usize];
         core.on_since = now;
@@ -143,6 +147,7 @@ impl SchedPolicy for Cfs {
 
     /// Preempts once the current thread has had its slice and a queued thread has less
     /// virtual runtime.
+    #[inline]
     fn tick_preempts(&mut self, cur: ThreadId, c: CoreId, now: u64, rq: RunQueues) -> bool {
         let Some(pos) = self.min_queued(c, rq) else {
             return false;
@@ -154,6 +159,7 @@ impl SchedPolicy for Cfs {
     }
 
     /// The least virtual runtime first.
+    #[inline]
     fn pull_rank(&self, t: ThreadId, _from: CoreId, _rq: RunQueues) -> i128 {
         self.v(t) as i128
     }

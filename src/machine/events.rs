@@ -7,7 +7,9 @@ use crate::kernel::TraceKey;
 /// The machine's own events, wrapped by the model that owns the event queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MachineEvent {
-    /// A woken thread reaches its target core's run queue.
+    /// A woken thread reaches its target core's run queue; or, for a thread the policy had
+    /// enqueued at once (a free wake-up onto the waker's own core, under a policy that asks
+    /// for it; never under CFS), the core checks whether it preempts.
     WakeArrive {
         /// The thread.
         thread: ThreadId,
@@ -28,16 +30,6 @@ pub enum MachineEvent {
         /// Matches the core's tick token, or the event is stale.
         token: u64,
     },
-    /// A thread woken onto its waker's own core at no cost was enqueued there at once (as
-    /// `try_to_wake_up` does), by a policy that asks for it
-    /// ([`enqueues_local_wakeup_at_once`](super::policy::SchedPolicy::enqueues_local_wakeup_at_once));
-    /// now the core checks whether it preempts. Never scheduled under CFS.
-    WakeCheck {
-        /// The thread.
-        thread: ThreadId,
-        /// The waker's core.
-        core: CoreId,
-    },
 }
 
 impl TraceKey for MachineEvent {
@@ -48,9 +40,6 @@ impl TraceKey for MachineEvent {
             }
             MachineEvent::SegmentEnd { core, token } => 2 | (core.0 as u64) << 8 | token << 24,
             MachineEvent::Tick { core, token } => 3 | (core.0 as u64) << 8 | token << 24,
-            MachineEvent::WakeCheck { thread, core } => {
-                4 | (thread.0 as u64) << 8 | (core.0 as u64) << 40
-            }
         }
     }
 }

@@ -170,7 +170,6 @@ impl Machine {
     pub fn handle<E: From<MachineEvent>>(&mut self, ev: MachineEvent, q: &mut EventQueue<E>) {
         match ev {
             MachineEvent::WakeArrive { thread, core } => self.arrive(thread, core, q),
-            MachineEvent::WakeCheck { thread, core } => self.wake_check(thread, core, q),
             MachineEvent::SegmentEnd { core, token } => {
                 if self.cores[core.0 as usize].token == token {
                     self.segment_end(core, q);
