@@ -21,11 +21,29 @@
 //!
 //! The runtime knows nothing of requests or event loops: it reports [`PyNotice::StepDone`]
 //! and the service layer decides the next step.
+//!
+//! # Files
+//! `runtime.rs` (the [`Runtime`]: steps onto bursts, machine notices onto step completions),
+//! `gil.rs` (the GIL's state and protocol), `py_thread.rs` (a Python thread's state),
+//! `interpreter.rs`, `step.rs`, `costs.rs`, `events.rs`, `stats.rs` (GIL counters),
+//! `trace.rs` (the activity trace).
 
+mod costs;
+mod events;
+mod gil;
+mod interpreter;
 pub mod invariants;
+mod py_thread;
 mod runtime;
+mod stats;
+mod step;
+mod trace;
 
-pub use runtime::{
-    GilKind, GilStats, InterpCosts, InterpEvent, InterpId, PyNotice, Runtime, Step, ThreadActivity,
-    TraceRecord,
-};
+pub use costs::InterpCosts;
+pub use events::{InterpEvent, PyNotice};
+pub use gil::GilKind;
+pub use interpreter::InterpId;
+pub use runtime::Runtime;
+pub use stats::GilStats;
+pub use step::Step;
+pub use trace::{ThreadActivity, TraceRecord};

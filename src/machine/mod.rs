@@ -7,30 +7,56 @@
 //!
 //! # What it models, and the Linux mechanism each part stands for
 //! - **Cores** run one thread at a time. A core switching to a different thread pays
-//!   `ctx_switch` before the thread runs.
-//! - **Fair scheduling** (CFS): each thread accumulates virtual runtime while it runs; a core
+//!   `ctx_switch` before the thread runs (`dispatch.rs`).
+//! - **Fair scheduling** (CFS, `cfs.rs`; the policy is a trait, `policy.rs`, chosen with
+//!   [`SchedulerKind`]): each thread accumulates virtual runtime while it runs; a core
 //!   picks the runnable thread with the least. A thread that slept gets its virtual runtime
 //!   raised to at least `min_vruntime - sched_latency / 2` on wake-up (sleeper credit), so an
 //!   I/O-bound thread waking on a core that a CPU-bound thread occupies usually **preempts**
 //!   it (wakeup preemption when the current thread leads by more than `wakeup_granularity`).
-//!   A thread that keeps running is preempted at a **timer tick** once it has had its slice
-//!   (`sched_latency / nr_running`, at least `min_granularity`) and another thread waits.
-//! - **Wake-up placement** (select_task_rq_fair, simplified): the previous core if it is idle;
-//!   else any idle allowed core (scanning from the previous one); else the waker's core if
-//!   allowed (wake-affine); else the previous core if allowed; else the first allowed core.
+//!   A thread that keeps running is preempted at a **timer tick** (`tick.rs`) once it has had
+//!   its slice (`sched_latency / nr_running`, at least `min_granularity`) and another thread
+//!   waits.
+//! - **Wake-up placement** (select_task_rq_fair, simplified; `wakeup.rs`): the previous core
+//!   if it is idle; else any idle allowed core (scanning from the previous one); else the
+//!   waker's core if allowed (wake-affine); else the previous core if allowed; else the
+//!   first allowed core.
 //! - **Wake-up latency** depends on the target: onto an idle core (on a VM, a halted vCPU
 //!   must be kicked: the costliest), onto a busy core (an IPI), or onto the waker's own core
 //!   (just a run-queue insertion). These are the numbers that decide, on a 2-vCPU VM, whether
 //!   a chain of threads waking each other runs fast or slow.
-//! - **Idle pull** (newidle balance): a core going idle takes the waiting thread with the
-//!   least virtual runtime from another core's queue, if the thread's affinity allows.
+//! - **Idle pull** (newidle balance; `balance.rs`): a core going idle takes the waiting
+//!   thread with the least virtual runtime from another core's queue, if the thread's
+//!   affinity allows. A busy core's tick also moves waiting threads to idle cores.
 //! - **Affinity**: each thread has a set of allowed cores (`sched_setaffinity`).
 //!
 //! Left out, on purpose: periodic load balancing between busy cores, NUMA, SMT siblings,
 //! priorities/nice, real-time classes. CPU-bound work is one segment, cut only by a
-//! preemption or by the layer above ([`Machine::cut`]): never ticked through.
+//! preemption or by the layer above ([`Machine::cut`]): never ticked through (`bursts.rs`).
+//!
+//! # Files
+//! Mechanism: `system.rs` (the [`Machine`], its state and event routing), `threads.rs`,
+//! `cores.rs`, `costs.rs`, `events.rs`, `bursts.rs`, `dispatch.rs`, `wakeup.rs`,
+//! `balance.rs`, `tick.rs`. Policy: `policy.rs` (the trait, [`SchedulerKind`]), `cfs.rs`.
 
-mod cpu;
+mod balance;
+mod bursts;
+mod cfs;
+mod cores;
+mod costs;
+mod dispatch;
+mod events;
 pub mod invariants;
+mod policy;
+mod system;
+mod threads;
+mod tick;
+mod wakeup;
 
-pub use cpu::{CoreId, Machine, MachineCosts, MachineEvent, Notice, ThreadId, ThreadRunState};
+pub use cores::CoreId;
+pub(crate) use cores::RunQueues;
+pub use costs::MachineCosts;
+pub use events::{MachineEvent, Notice};
+pub use policy::SchedulerKind;
+pub use system::Machine;
+pub use threads::{ThreadId, ThreadRunState};

@@ -1,0 +1,14 @@
+//! What a Python thread does next: one step.
+
+use crate::kernel::SimDuration;
+
+/// One step of a Python thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Run Python code for this long: needs the interpreter's GIL (if it has one).
+    Python(SimDuration),
+    /// A system call or native code that releases the GIL, for this long on the CPU.
+    Release(SimDuration),
+    /// Release the GIL and sleep until [`Runtime::wake`](super::Runtime::wake).
+    Block,
+}

@@ -1,0 +1,114 @@
+//! The calls of a thread that is on a core: start a burst of work ([`Machine::compute`]), end
+//! it early ([`Machine::cut`]), or leave the core to sleep ([`Machine::block`]); and the end
+//! of a core's segment (a burst done, a context switch over).
+//!
+//! CPU-bound work is one segment, cut only by a preemption or by the layer above: never
+//! ticked through.
+
+use super::cores::Segment;
+use super::policy::{Dequeue, SchedPolicy};
+use super::{CoreId, Machine, MachineEvent, Notice, RunQueues, ThreadId, ThreadRunState};
+use crate::kernel::{EventQueue, SimDuration, SimTime};
+
+impl Machine {
+    /// Starts a burst of `work` for a thread that is on a core with nothing to do.
+    pub fn compute<E: From<MachineEvent>>(
+        &mut self,
+        t: ThreadId,
+        work: SimDuration,
+        q: &mut EventQueue<E>,
+    ) {
+        let th = &mut self.threads[t.0 as usize];
+        assert_eq!(
+            th.state,
+            ThreadRunState::Running,
+            "compute on a thread not on a core"
+        );
+        let c = th.core.expect("running thread has a core");
+        th.remaining = work.0;
+        th.has_burst = true;
+        let core = &mut self.cores[c.0 as usize];
+        debug_assert!(matches!(core.segment, Segment::Between));
+        let now = q.now().0;
+        core.segment = Segment::Burst { start: now };
+        core.token += 1;
+        q.schedule_at(
+            SimTime(now + work.0),
+            MachineEvent::SegmentEnd {
+                core: c,
+                token: core.token,
+            }
+            .into(),
+        );
+    }
+
+    /// Ends the running thread's burst now; returns the work left. The thread stays on its
+    /// core with nothing to do: the caller must then call `compute` or `block` for it.
+    pub fn cut<E: From<MachineEvent>>(
+        &mut self,
+        t: ThreadId,
+        q: &mut EventQueue<E>,
+    ) -> SimDuration {
+        let now = q.now().0;
+        let c = self.threads[t.0 as usize].core.expect("cut: not on a core");
+        let core = &mut self.cores[c.0 as usize];
+        let Segment::Burst { start } = core.segment else {
+            panic!("cut: thread is not running a burst")
+        };
+        let done = now - start;
+        core.busy_ns += done;
+        core.segment = Segment::Between;
+        core.token += 1;
+        let th = &mut self.threads[t.0 as usize];
+        th.cpu_time += done;
+        let left = th.remaining - done;
+        th.remaining = 0;
+        th.has_burst = false;
+        self.update_curr(c, now);
+        SimDuration(left)
+    }
+
+    /// The running thread (with nothing to do) leaves its core and sleeps until woken.
+    pub fn block<E: From<MachineEvent>>(&mut self, t: ThreadId, q: &mut EventQueue<E>) {
+        let now = q.now().0;
+        let th = &mut self.threads[t.0 as usize];
+        assert_eq!(
+            th.state,
+            ThreadRunState::Running,
+            "block: thread not running"
+        );
+        assert!(!th.has_burst, "block: thread has a burst in progress");
+        let c = th.core.take().expect("running thread has a core");
+        th.state = ThreadRunState::Blocked;
+        th.prev_core = Some(c);
+        self.update_curr(c, now);
+        let rq = RunQueues::new(&self.cores);
+        self.policy.dequeue(t, c, now, Dequeue::Sleep, rq);
+        let core = &mut self.cores[c.0 as usize];
+        core.current = None;
+        core.segment = Segment::Idle;
+        core.token += 1;
+        self.dispatch_next(c, q);
+    }
+
+    /// The segment core `c` was in has run its course.
+    pub(super) fn segment_end<E: From<MachineEvent>>(&mut self, c: CoreId, q: &mut EventQueue<E>) {
+        let ci = c.0 as usize;
+        match self.cores[ci].segment {
+            Segment::Switching => self.switched_in(c, q),
+            Segment::Burst { start } => {
+                let now = q.now().0;
+                let t = self.cores[ci].current.expect("burst without thread");
+                let done = now - start;
+                self.cores[ci].busy_ns += done;
+                self.cores[ci].segment = Segment::Between;
+                let th = &mut self.threads[t.0 as usize];
+                th.cpu_time += done;
+                th.remaining = 0;
+                th.has_burst = false;
+                self.notices.push_back(Notice::Idle(t));
+            }
+            Segment::Idle | Segment::Between => {}
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! CPU cores: what each one runs, what waits in its run queue, and the segment of time it is
+//! in (Linux's `struct rq`, without the policy's own fields). [`RunQueues`] is the read-only
+//! view of all cores that the scheduling policy decides from.
+
+use super::ThreadId;
+use serde::Serialize;
+
+/// A CPU core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CoreId(pub u16);
+
+/// What a core is doing between two of its events.
+#[derive(Clone, Debug)]
+pub(super) enum Segment {
+    Idle,
+    /// Switching in the current thread; then it resumes its burst or becomes idle-running.
+    Switching,
+    /// Running the current thread's burst since `start`.
+    Burst {
+        start: u64,
+    },
+    /// The thread is on the core but has no burst (only between calls, at one instant).
+    Between,
+}
+
+/// One core.
+#[derive(Clone, Debug)]
+pub(super) struct Core {
+    pub current: Option<ThreadId>,
+    pub segment: Segment,
+    /// Bumped whenever the segment changes: a `SegmentEnd` with an older token is stale.
+    pub token: u64,
+    /// Runnable threads waiting for this core, in arrival order.
+    pub queue: Vec<ThreadId>,
+    /// Woken threads on their way to this core's queue.
+    pub incoming: u32,
+    /// The thread that ran here last (switching back to it costs no context switch).
+    pub last_thread: Option<ThreadId>,
+    pub tick_token: u64,
+    pub tick_pending: bool,
+    /// Time spent running bursts.
+    pub busy_ns: u64,
+}
+
+impl Core {
+    /// An idle core with an empty queue.
+    pub fn new() -> Self {
+        Core {
+            current: None,
+            segment: Segment::Idle,
+            token: 0,
+            queue: Vec::new(),
+            incoming: 0,
+            last_thread: None,
+            tick_token: 0,
+            tick_pending: false,
+            busy_ns: 0,
+        }
+    }
+
+    /// Runs nothing, has nothing queued and nothing on its way: what wake-up placement and
+    /// idle balancing call idle.
+    #[inline]
+    pub fn is_idle(&self) -> bool {
+        self.current.is_none() && self.queue.is_empty() && self.incoming == 0
+    }
+}
+
+/// The scheduling policy's read-only view of the run queues: for each core, the thread on it
+/// and the threads queued there (runnable, not running), in arrival order.
+#[derive(Clone, Copy)]
+pub(crate) struct RunQueues<'a> {
+    cores: &'a [Core],
+}
+
+impl<'a> RunQueues<'a> {
+    /// The view of `cores`.
+    #[inline]
+    pub(super) fn new(cores: &'a [Core]) -> Self {
+        RunQueues { cores }
+    }
+
+    /// The thread on core `c`, if any.
+    #[inline]
+    pub fn current(&self, c: CoreId) -> Option<ThreadId> {
+        self.cores[c.0 as usize].current
+    }
+
+    /// The threads queued on core `c`, in arrival order.
+    #[inline]
+    pub fn queued(&self, c: CoreId) -> &'a [ThreadId] {
+        &self.cores[c.0 as usize].queue
+    }
+}

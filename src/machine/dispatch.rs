@@ -1,0 +1,105 @@
+//! Putting threads on cores and taking them off: dispatching the policy's pick onto an empty
+//! core (with a context switch unless the same thread comes back), preempting the current
+//! thread (its burst saved), and the end of a context switch (Linux's `__schedule` and
+//! `context_switch`, reduced).
+
+use super::cores::Segment;
+use super::policy::SchedPolicy;
+use super::{CoreId, Machine, MachineEvent, Notice, RunQueues, ThreadRunState};
+use crate::kernel::{EventQueue, SimTime};
+
+impl Machine {
+    /// Takes the current thread off its core (saving its burst) and dispatches the next.
+    pub(super) fn preempt<E: From<MachineEvent>>(&mut self, c: CoreId, q: &mut EventQueue<E>) {
+        let now = q.now().0;
+        let ci = c.0 as usize;
+        self.update_curr(c, now);
+        let cur = self.cores[ci].current.take().expect("preempt an idle core");
+        let th = &mut self.threads[cur.0 as usize];
+        if let Segment::Burst { start } = self.cores[ci].segment {
+            let done = now - start;
+            th.remaining -= done;
+            th.cpu_time += done;
+            self.cores[ci].busy_ns += done;
+        }
+        th.state = ThreadRunState::Queued;
+        self.cores[ci].queue.push(cur);
+        self.cores[ci].segment = Segment::Idle;
+        self.cores[ci].token += 1;
+        self.notices.push_back(Notice::Preempted(cur));
+        self.dispatch_next(c, q);
+    }
+
+    /// Puts the runnable thread the policy picks on an empty core, pulling one from another
+    /// core if this one has none queued.
+    pub(super) fn dispatch_next<E: From<MachineEvent>>(
+        &mut self,
+        c: CoreId,
+        q: &mut EventQueue<E>,
+    ) {
+        let ci = c.0 as usize;
+        debug_assert!(self.cores[ci].current.is_none());
+        let now = q.now().0;
+        if self.cores[ci].queue.is_empty() {
+            self.idle_pull(c, now);
+        }
+        let Some(pos) = self.policy.pick_next(c, RunQueues::new(&self.cores)) else {
+            self.cores[ci].segment = Segment::Idle;
+            return;
+        };
+        let t = self.cores[ci].queue.remove(pos);
+        self.cores[ci].current = Some(t);
+        self.policy.set_next(t, c, now, RunQueues::new(&self.cores));
+        let th = &mut self.threads[t.0 as usize];
+        th.state = ThreadRunState::Running;
+        th.core = Some(c);
+        th.prev_core = Some(c);
+        let core = &mut self.cores[ci];
+        let switch = if core.last_thread == Some(t) {
+            0
+        } else {
+            self.costs.ctx_switch.0
+        };
+        core.last_thread = Some(t);
+        core.token += 1;
+        if switch > 0 {
+            core.segment = Segment::Switching;
+            q.schedule_at(
+                SimTime(now + switch),
+                MachineEvent::SegmentEnd {
+                    core: c,
+                    token: core.token,
+                }
+                .into(),
+            );
+        } else {
+            self.switched_in(c, q);
+        }
+        self.arm_tick(c, q);
+    }
+
+    /// The current thread is switched in: resume its burst, or report it idle.
+    pub(super) fn switched_in<E: From<MachineEvent>>(&mut self, c: CoreId, q: &mut EventQueue<E>) {
+        let ci = c.0 as usize;
+        let t = self.cores[ci].current.expect("switched in");
+        let now = q.now().0;
+        let th = &self.threads[t.0 as usize];
+        if th.has_burst {
+            let core = &mut self.cores[ci];
+            core.segment = Segment::Burst { start: now };
+            core.token += 1;
+            q.schedule_at(
+                SimTime(now + th.remaining),
+                MachineEvent::SegmentEnd {
+                    core: c,
+                    token: core.token,
+                }
+                .into(),
+            );
+            self.notices.push_back(Notice::Resumed(t));
+        } else {
+            self.cores[ci].segment = Segment::Between;
+            self.notices.push_back(Notice::Idle(t));
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Threads as the OS sees them: an id, a run state, the cores they may use, and the burst
+//! they are executing (Linux's `task_struct`, reduced to what scheduling needs). What the
+//! scheduling policy keeps per thread (virtual runtime...) lives in the policy.
+
+use super::CoreId;
+use serde::Serialize;
+
+/// A thread known to the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ThreadId(pub u32);
+
+/// Where a thread stands with the OS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ThreadRunState {
+    /// Not runnable (sleeping in the kernel) and not being woken.
+    Blocked,
+    /// Woken; on its way to a core's run queue.
+    Waking,
+    /// Runnable, waiting in a core's run queue.
+    Queued,
+    /// On a core (running a burst, switching in, or between bursts).
+    Running,
+}
+
+/// The machine's record of one thread.
+#[derive(Clone, Debug)]
+pub(super) struct Thread {
+    /// Allowed cores, one bit per core (`sched_setaffinity`).
+    pub affinity: u64,
+    pub state: ThreadRunState,
+    /// The core it is on (running or queued).
+    pub core: Option<CoreId>,
+    /// The core it last ran on (or blocked on).
+    pub prev_core: Option<CoreId>,
+    /// Work left in the current burst (zero: none).
+    pub remaining: u64,
+    pub has_burst: bool,
+    /// CPU time consumed in bursts.
+    pub cpu_time: u64,
+    /// How many of its next `WakeArrive` events are the preemption checks of wake-ups that
+    /// enqueued it at once rather than arrivals. Events at one instant run in the order they
+    /// were scheduled, and such a check is scheduled at the instant of its wake-up, so it
+    /// comes before any later wake-up's arrival. (A `MachineEvent` variant of its own would
+    /// be plainer, but a fourth variant alone made the lesson run 1% more instructions,
+    /// through the event's trace-key `match`.)
+    pub checks_pending: u32,
+}
+
+impl Thread {
+    /// A blocked thread that never ran, allowed on the cores of `affinity`.
+    pub fn new(affinity: u64) -> Self {
+        Thread {
+            affinity,
+            state: ThreadRunState::Blocked,
+            core: None,
+            prev_core: None,
+            remaining: 0,
+            has_burst: false,
+            cpu_time: 0,
+            checks_pending: 0,
+        }
+    }
+
+    /// True if the thread may run on core `c`.
+    #[inline]
+    pub fn allowed_on(&self, c: usize) -> bool {
+        self.affinity & (1 << c) != 0
+    }
+}
