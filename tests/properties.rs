@@ -250,7 +250,10 @@ fn scenario() -> impl Strategy<Value = Case> {
                     name: Some("generated".into()),
                     seed,
                     duration,
-                    machine: MachineSpec { cores },
+                    machine: MachineSpec {
+                        cores,
+                        ..MachineSpec::default()
+                    },
                     python: PythonSpec {
                         gil,
                         switch_interval: interval,
@@ -403,7 +406,7 @@ fn convoy(interval: SimDuration, long: usize, seed: u64, duration_ms: u64) -> Sc
         name: Some(format!("convoy-{interval}-{long}")),
         seed,
         duration: SimDuration::from_millis(duration_ms),
-        machine: MachineSpec { cores: 2 },
+        machine: MachineSpec::default(),
         python: PythonSpec {
             gil: GilKind::Cpython,
             switch_interval: interval,

@@ -48,6 +48,7 @@ mod dispatch;
 mod events;
 pub mod invariants;
 mod policy;
+mod scheduler;
 mod system;
 mod threads;
 mod tick;

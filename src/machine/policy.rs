@@ -10,10 +10,10 @@
 //!
 //! # Adding a policy
 //! A policy is one file implementing [`SchedPolicy`] (CFS: [`super::cfs`]) plus a variant of
-//! [`SchedulerKind`] and of [`Scheduler`], and one arm in [`Scheduler::new`],
-//! [`Scheduler::kind`], the `each_policy!` macro below and
+//! [`SchedulerKind`] and of `Scheduler` (`scheduler.rs`), and one arm in `Scheduler::new`,
+//! `Scheduler::kind`, the `each_policy!` macro and
 //! `Scheduler::enqueues_local_wakeup_at_once`. Its tunables are fields of
-//! [`MachineCosts`] (serde default, so existing files still load). Everything the EEVDF
+//! [`MachineCosts`](super::MachineCosts) (serde default, so existing files still load). Everything the EEVDF
 //! attempt (`research/eevdf-attempt.patch`) changed maps onto a method: the pick (earliest
 //! eligible deadline, run to parity) onto `pick_next` and `set_next`; deadlines renewed as
 //! time is charged onto `update_curr`; lag saved on sleep and delayed dequeue onto `dequeue`;
@@ -24,14 +24,13 @@
 //! `enqueues_local_wakeup_at_once`; the slice scaled by the number of cores onto the
 //! constructor.
 //!
-//! Dispatch is static: [`Scheduler`] is an enum and each call is a `match` the compiler
+//! Dispatch is static: `Scheduler` (`scheduler.rs`) is an enum and each call is a `match` the compiler
 //! resolves (with one policy, a direct call), so the scheduler's hot paths pay no virtual
 //! call. The forwarding `match` is a ten-line macro rather than a dispatch-generating crate
 //! (`enum_dispatch`): the generated code would be the same, and this needs no procedural
 //! macro linking a trait and an enum defined in different files.
 
-use super::cfs::Cfs;
-use super::{CoreId, MachineCosts, RunQueues, ThreadId};
+use super::{CoreId, RunQueues, ThreadId};
 use serde::{Deserialize, Serialize};
 
 /// Which scheduling policy a machine runs.
@@ -114,92 +113,5 @@ pub(crate) trait SchedPolicy {
     /// (and perhaps block) first. False: the latter, as the CFS model does.
     fn enqueues_local_wakeup_at_once(&self) -> bool {
         false
-    }
-}
-
-/// The policy a machine runs: one variant per [`SchedulerKind`].
-#[derive(Clone, Debug)]
-pub(crate) enum Scheduler {
-    /// Linux's CFS.
-    Cfs(Cfs),
-    /// CFS with zero-cost same-core wake-ups enqueued at once: exercises that mechanism
-    /// path, which no shipped policy uses yet.
-    #[cfg(test)]
-    CfsSyncWake(Cfs),
-}
-
-/// Runs `$call` on the policy inside a [`Scheduler`], bound to `$p`.
-macro_rules! each_policy {
-    ($self:expr, $p:ident => $call:expr) => {
-        match $self {
-            Scheduler::Cfs($p) => $call,
-            #[cfg(test)]
-            Scheduler::CfsSyncWake($p) => $call,
-        }
-    };
-}
-
-impl Scheduler {
-    /// The policy `kind` for a machine of `cores` cores with `costs`.
-    pub fn new(kind: SchedulerKind, cores: usize, costs: &MachineCosts) -> Self {
-        match kind {
-            SchedulerKind::Cfs => Scheduler::Cfs(Cfs::new(cores, costs)),
-        }
-    }
-
-    /// Which policy this is.
-    pub fn kind(&self) -> SchedulerKind {
-        match self {
-            Scheduler::Cfs(_) => SchedulerKind::Cfs,
-            #[cfg(test)]
-            Scheduler::CfsSyncWake(_) => SchedulerKind::Cfs,
-        }
-    }
-}
-
-impl SchedPolicy for Scheduler {
-    #[inline]
-    fn spawn(&mut self, t: ThreadId) {
-        each_policy!(self, p => p.spawn(t))
-    }
-    #[inline]
-    fn update_curr(&mut self, c: CoreId, now: u64, rq: RunQueues) {
-        each_policy!(self, p => p.update_curr(c, now, rq))
-    }
-    #[inline]
-    fn enqueue(&mut self, t: ThreadId, c: CoreId, now: u64, why: Enqueue, rq: RunQueues) {
-        each_policy!(self, p => p.enqueue(t, c, now, why, rq))
-    }
-    #[inline]
-    fn dequeue(&mut self, t: ThreadId, c: CoreId, now: u64, why: Dequeue, rq: RunQueues) {
-        each_policy!(self, p => p.dequeue(t, c, now, why, rq))
-    }
-    #[inline]
-    fn wakeup_preempts(&self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool {
-        each_policy!(self, p => p.wakeup_preempts(woken, c, rq))
-    }
-    #[inline]
-    fn pick_next(&self, c: CoreId, rq: RunQueues) -> Option<usize> {
-        each_policy!(self, p => p.pick_next(c, rq))
-    }
-    #[inline]
-    fn set_next(&mut self, t: ThreadId, c: CoreId, now: u64, rq: RunQueues) {
-        each_policy!(self, p => p.set_next(t, c, now, rq))
-    }
-    #[inline]
-    fn tick_preempts(&mut self, cur: ThreadId, c: CoreId, now: u64, rq: RunQueues) -> bool {
-        each_policy!(self, p => p.tick_preempts(cur, c, now, rq))
-    }
-    #[inline]
-    fn pull_rank(&self, t: ThreadId, from: CoreId, rq: RunQueues) -> i128 {
-        each_policy!(self, p => p.pull_rank(t, from, rq))
-    }
-    #[inline]
-    fn enqueues_local_wakeup_at_once(&self) -> bool {
-        match self {
-            Scheduler::Cfs(p) => p.enqueues_local_wakeup_at_once(),
-            #[cfg(test)]
-            Scheduler::CfsSyncWake(_) => true,
-        }
     }
 }

@@ -2,7 +2,8 @@
 //! building it, reading its state, and routing its own events.
 
 use super::cores::{Core, Segment};
-use super::policy::{SchedPolicy, Scheduler, SchedulerKind};
+use super::policy::{SchedPolicy, SchedulerKind};
+use super::scheduler::Scheduler;
 use super::threads::Thread;
 use super::{CoreId, MachineCosts, MachineEvent, Notice, RunQueues, ThreadId, ThreadRunState};
 use crate::kernel::{EventQueue, SimDuration, SimRng};

@@ -187,7 +187,7 @@ mod tests {
     //! takes yet, exercised with a test-only policy: CFS asking for it.
 
     use super::super::cfs::Cfs;
-    use super::super::policy::Scheduler;
+    use super::super::scheduler::Scheduler;
     use super::super::{CoreId, Machine, MachineCosts, MachineEvent, Notice, ThreadRunState};
     use crate::kernel::{EventQueue, RngStreams, SimDuration};
 

@@ -65,7 +65,7 @@ pub fn scenario(executor: ExecutorKind, interval: SimDuration, placement: Placem
         name: Some(name),
         seed: 7,
         duration: SimDuration::from_secs(12),
-        machine: MachineSpec { cores: 2 },
+        machine: MachineSpec::default(),
         python: PythonSpec {
             switch_interval: interval,
             ..PythonSpec::default()

@@ -107,9 +107,10 @@ fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulatio
     let interp_costs = scenario.costs.interp.unwrap_or_default();
     let service_costs = scenario.costs.service.or(cal.service).unwrap_or_default();
     let streams = crate::kernel::RngStreams::new(scenario.seed);
-    let machine = Machine::new(
+    let machine = Machine::with_scheduler(
         scenario.machine.cores,
         machine_costs,
+        scenario.machine.scheduler,
         streams.stream("machine/wake-jitter"),
     );
     let mut rt = Runtime::new(machine, interp_costs, streams.stream("interp/timer-jitter"));

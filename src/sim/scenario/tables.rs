@@ -3,7 +3,7 @@
 
 use crate::interp::{GilKind, InterpCosts};
 use crate::kernel::SimDuration;
-use crate::machine::MachineCosts;
+use crate::machine::{MachineCosts, SchedulerKind};
 use crate::service::{Arrivals, ClientMode, ExecutorKind, ServerKind, ServiceCosts};
 use crate::workload::cost::Backend;
 use serde::{Deserialize, Serialize};
@@ -15,15 +15,25 @@ pub struct MachineSpec {
     /// Number of CPU cores (1 to 64).
     #[serde(default = "default_cores")]
     pub cores: usize,
+    /// The OS scheduler's policy: "cfs" (Linux's Completely Fair Scheduler, the default).
+    #[serde(default, skip_serializing_if = "is_default_scheduler")]
+    pub scheduler: SchedulerKind,
 }
 
 fn default_cores() -> usize {
     2
 }
 
+fn is_default_scheduler(k: &SchedulerKind) -> bool {
+    *k == SchedulerKind::default()
+}
+
 impl Default for MachineSpec {
     fn default() -> Self {
-        MachineSpec { cores: 2 }
+        MachineSpec {
+            cores: 2,
+            scheduler: SchedulerKind::default(),
+        }
     }
 }
 
