@@ -9,6 +9,7 @@
 //! returning `anyhow::Result<()>`, and a line in `dispatch`'s `match`.
 
 mod args;
+mod atomic_write;
 mod calibrate;
 mod cost;
 pub mod figures;

@@ -1,9 +1,10 @@
 //! The grid of a sweep: its points in row-major order, a seeded sample of them, and the
 //! scenario of each point (the base with the point's values set by dotted key).
 
-use super::{sweep_err, Point, Sweep, SweepError};
+use super::error::sweep_err;
+use super::{Point, Sweep, SweepError};
 use crate::kernel::RngStreams;
-use crate::sim::scenario::Scenario;
+use crate::sim::scenario::{Scenario, ScenarioError};
 
 impl Sweep {
     /// Number of points in the full grid.
@@ -43,7 +44,12 @@ impl Sweep {
                 .map_err(|m| sweep_err(&format!("grid.\"{key}\""), m))?;
             values[k] = value_text(v);
         }
-        let text = toml::to_string(&doc).map_err(|e| SweepError::Io(e.to_string()))?;
+        let text = toml::to_string(&doc).map_err(|e| {
+            sweep_err(
+                "grid",
+                format!("point {index} cannot be written as TOML: {e}"),
+            )
+        })?;
         let scenario = Scenario::from_toml(&text).map_err(|error| SweepError::Point {
             index,
             values: self
@@ -53,7 +59,7 @@ impl Sweep {
                 .map(|((k, _), v)| format!("{k} = {v}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            error,
+            error: without_line(error),
         })?;
         Ok(Point {
             index,
@@ -61,6 +67,19 @@ impl Sweep {
             scenario,
         })
     }
+}
+
+/// A point's scenario error without the line it names: that line is one of the point's
+/// generated TOML, not of the sweep file, and would mislead.
+fn without_line(mut e: ScenarioError) -> ScenarioError {
+    if let Some(i) = e
+        .message
+        .rfind(" (line ")
+        .filter(|_| e.message.ends_with(')'))
+    {
+        e.message.truncate(i);
+    }
+    e
 }
 
 /// A grid value as it appears in a CSV cell or a label: strings without quotes.

@@ -2,7 +2,7 @@
 //! shard of the points.
 
 use super::metrics::{metrics, t95};
-use super::{Point, Sweep, SweepError};
+use super::{Point, Shard, Sweep, SweepError};
 use crate::kernel::RngStreams;
 use crate::sim::calibration::Calibration;
 use crate::sim::run::{simulate, SimOptions};
@@ -68,32 +68,14 @@ pub fn run_point(p: &Point, reps: u32, cal: &Calibration) -> PointResult {
     }
 }
 
-/// Which part of a sweep to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shard {
-    /// This shard's number, 0-based.
-    pub index: usize,
-    /// How many shards in all.
-    pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-    /// Parses `I/N` with 0 <= I < N.
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let (i, n) = s.split_once('/').ok_or("a shard is I/N, e.g. 0/4")?;
-        let index: usize = i
-            .trim()
-            .parse()
-            .map_err(|_| format!("bad shard number {i:?}"))?;
-        let count: usize = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("bad shard count {n:?}"))?;
-        if count == 0 || index >= count {
-            return Err(format!("shard {index}/{count}: need 0 <= I < N"));
-        }
-        Ok(Shard { index, count })
+impl Sweep {
+    /// The points of `shard` (all of them without a shard), in order, each checked: the
+    /// first invalid one is the error.
+    pub fn points(&self, shard: Option<Shard>) -> Result<Vec<Point>, SweepError> {
+        self.shard_indices(shard)
+            .into_iter()
+            .map(|i| self.point(i))
+            .collect()
     }
 }
 
@@ -105,21 +87,29 @@ pub fn run(
     shard: Option<Shard>,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<PointResult>, SweepError> {
-    let indices: Vec<usize> = sweep
-        .indices()
-        .into_iter()
-        .filter(|i| shard.is_none_or(|s| i % s.count == s.index))
-        .collect();
-    let points: Vec<Point> = indices
-        .iter()
-        .map(|&i| sweep.point(i))
-        .collect::<Result<_, _>>()?;
-    Ok(points
+    let points = sweep.points(shard)?;
+    run_points(&points, sweep.reps, cal, &|_| {
+        progress();
+        Ok(())
+    })
+}
+
+/// Runs `points` in parallel on the current rayon pool, `reps` replications each, and hands
+/// each result to `on_done` as it finishes (in whatever order the threads finish them: a
+/// checkpoint appends it there). Results are in the order of `points`; the first error of
+/// `on_done` stops the run and is returned.
+pub fn run_points<E: Send>(
+    points: &[Point],
+    reps: u32,
+    cal: &Calibration,
+    on_done: &(dyn Fn(&PointResult) -> Result<(), E> + Sync),
+) -> Result<Vec<PointResult>, E> {
+    points
         .par_iter()
         .map(|p| {
-            let r = run_point(p, sweep.reps, cal);
-            progress();
-            r
+            let r = run_point(p, reps, cal);
+            on_done(&r)?;
+            Ok(r)
         })
-        .collect())
+        .collect()
 }
