@@ -1,5 +1,5 @@
 //! The service model reproduces the lesson's claims and the convoy figures measured on a
-//! 2-vCPU VM (`shared/design/model.md` section 6). Fixed seeds; the seed is in every
+//! 2-vCPU VM (`docs/model.md` section 6). Fixed seeds; the seed is in every
 //! assertion message.
 
 use execsim::interp::GilKind;
@@ -61,7 +61,7 @@ fn thread_pool_convoy_drops_by_more_than_98_percent_and_interval_matters() {
 
 #[test]
 fn convoy_rates_match_the_measured_figures_within_25_percent() {
-    // model.md section 6: CPU-bound worker pinned alone on its core.
+    // docs/model.md section 6: CPU-bound worker pinned alone on its core.
     for (interval_us, measured) in [
         (20_000u64, 11.6),
         (5_000, 45.0),

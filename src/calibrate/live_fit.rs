@@ -18,7 +18,7 @@
 //! inverted, so the fitted costs reproduce the four live rates by construction and
 //! everything else (GIL convoys, placement effects, the long request) is predicted, not
 //! fitted. The ratios between costs within a group stay the model's (from
-//! `shared/design/model.md`'s CPU breakdown); only each group's total is measured here.
+//! `docs/model.md`'s CPU breakdown); only each group's total is measured here.
 
 use crate::kernel::SimDuration;
 use crate::live::{run_live, LiveError, LiveOptions};

@@ -11,7 +11,7 @@ pub struct InterpCosts {
     /// 50 µs by default for normal threads).
     pub timer_slack: SimDuration,
     /// Random extra delay, uniform in [0, this], added to each timed wait's expiry (real
-    /// timers fire anywhere in their slack window: model.md measured 50 to 70 µs past the
+    /// timers fire anywhere in their slack window: `docs/model.md` measured 50 to 70 µs past the
     /// interval). Drawn from a seeded stream. Default 0: with 20 µs the convoy figures move
     /// by under 1%, and two CPU-bound threads sharing a core still starve the event loop
     /// (see the module notes), so the coincidence of timers is not what causes that.

@@ -203,7 +203,7 @@ impl Runtime {
         // COND_SIGNAL wakes the longest-waiting thread, counted from its first wait for
         // this acquisition (re-waits keep their place). glibc's condition variable orders
         // by current wait within signal groups; with the wake-up races of real threads the
-        // measured convoy (about 4.3 interval waits per request, model.md section 6) sits
+        // measured convoy (about 4.3 interval waits per request, `docs/model.md` section 6) sits
         // between the two orders, and this one is the closer (4.7 against 2.4).
         if !gil.waiters.contains(&t) {
             gil.waiters.push(t);

@@ -4,7 +4,7 @@ use crate::kernel::SimDuration;
 use serde::{Deserialize, Serialize};
 
 /// Costs and tunables of the OS scheduler and the CPUs. Defaults: a 2-vCPU Linux VM with
-/// HZ=250, as measured in `shared/design/model.md` section 5.
+/// HZ=250, as measured in `docs/model.md` section 5.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MachineCosts {

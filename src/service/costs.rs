@@ -10,7 +10,7 @@ const fn us(x: u64) -> SimDuration {
 /// CPU cost of each step the service's threads take, besides the prime computation itself.
 ///
 /// Defaults reproduce the per-request CPU measured for CPython 3.11 on a 2-vCPU VM
-/// (`shared/design/model.md` sections 3 and 4): with a thread pool, client about 36 µs,
+/// (`docs/model.md` sections 3 and 4): with a thread pool, client about 36 µs,
 /// event loop about 160 µs, worker about 30 µs; inline, loop about 75 µs; with a process
 /// pool, loop about 200 µs, manager thread about 150 µs, feeder thread about 50 µs.
 /// `execsim calibrate --from-live` is meant to replace them with figures fitted on the
