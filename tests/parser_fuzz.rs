@@ -5,6 +5,8 @@
 //! and valid scenarios with one key set to a random value of a random type, deleted, or an
 //! unknown key added. Case counts: see `CASES_*` (`PROPTEST_CASES` overrides them).
 
+#[path = "common/fuzz.rs"]
+mod fuzz;
 use execsim::sim::scenario::Scenario;
 use proptest::prelude::*;
 use toml::{Table, Value};
@@ -102,56 +104,34 @@ const TARGETS: &[&str] = &[
     "costs.service.send",
 ];
 
+/// Strings from the parser's vocabulary, for [`fuzz::toml_value`].
+const SCENARIO_WORDS: &[&str] = &[
+    "5ms",
+    "0s",
+    "-1s",
+    "1.5ns",
+    "2m",
+    "99999999999999h",
+    "fast",
+    "",
+    "cpython",
+    "free-threaded",
+    "rust",
+    "asyncio",
+    "thread-per-connection",
+    "inline",
+    "thread",
+    "process",
+    "interpreter",
+    "closed",
+    "open",
+    "poisson",
+    "constant",
+    "1e3ms",
+];
+
 fn toml_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        any::<i64>().prop_map(Value::Integer),
-        prop_oneof![
-            Just(-1i64),
-            Just(0),
-            Just(1),
-            Just(2),
-            Just(65),
-            Just(100_000_000)
-        ]
-        .prop_map(Value::Integer),
-        any::<f64>().prop_map(Value::Float),
-        prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-0.5), Just(1e300)]
-            .prop_map(Value::Float),
-        any::<bool>().prop_map(Value::Boolean),
-        prop::sample::select(vec![
-            "5ms",
-            "0s",
-            "-1s",
-            "1.5ns",
-            "2m",
-            "99999999999999h",
-            "fast",
-            "",
-            "cpython",
-            "free-threaded",
-            "rust",
-            "asyncio",
-            "thread-per-connection",
-            "inline",
-            "thread",
-            "process",
-            "interpreter",
-            "closed",
-            "open",
-            "poisson",
-            "constant",
-            "1e3ms",
-        ])
-        .prop_map(|s| Value::String(s.to_string())),
-        "[a-z0-9 .µ-]{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(2, 8, 3, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-            prop::collection::vec(("[a-z_]{1,8}", inner), 0..3)
-                .prop_map(|kv| Value::Table(kv.into_iter().collect())),
-        ]
-    })
+    fuzz::toml_value(SCENARIO_WORDS)
 }
 
 #[derive(Clone, Debug)]

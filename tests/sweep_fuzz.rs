@@ -8,6 +8,8 @@
 //! Accepted sweeps must give every point (or a fitting error) and a checkpoint header without
 //! panicking. Case counts: see `CASES_*` (`PROPTEST_CASES` overrides them).
 
+#[path = "common/fuzz.rs"]
+mod fuzz;
 use execsim::sim::calibration::Calibration;
 use execsim::sim::sweep::{CheckpointHeader, Sweep, SweepError};
 use proptest::prelude::*;
@@ -55,47 +57,24 @@ fn nowhere() -> &'static Path {
     Path::new("/nonexistent-execsim-fuzz")
 }
 
+/// Strings from the parser's vocabulary, for [`fuzz::toml_value`].
+const SWEEP_WORDS: &[&str] = &[
+    "5ms",
+    "0s",
+    "-1s",
+    "fast",
+    "",
+    "free-threaded",
+    "process",
+    "closed",
+    "no-such-file.toml",
+    "../scenarios/lesson-inline.toml",
+    "../scenarios/lesson-thread-5ms.toml",
+    "../Cargo.toml",
+];
+
 fn toml_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        any::<i64>().prop_map(Value::Integer),
-        prop_oneof![
-            Just(-1i64),
-            Just(0),
-            Just(1),
-            Just(2),
-            Just(65),
-            Just(10_001),
-            Just(100_000_000)
-        ]
-        .prop_map(Value::Integer),
-        any::<f64>().prop_map(Value::Float),
-        prop_oneof![Just(f64::NAN), Just(f64::INFINITY), Just(-0.5), Just(1e300)]
-            .prop_map(Value::Float),
-        any::<bool>().prop_map(Value::Boolean),
-        prop::sample::select(vec![
-            "5ms",
-            "0s",
-            "-1s",
-            "fast",
-            "",
-            "free-threaded",
-            "process",
-            "closed",
-            "no-such-file.toml",
-            "../scenarios/lesson-inline.toml",
-            "../scenarios/lesson-thread-5ms.toml",
-            "../Cargo.toml",
-        ])
-        .prop_map(|s| Value::String(s.to_string())),
-        "[a-z0-9 .µ-]{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(2, 8, 3, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-            prop::collection::vec(("[a-z_]{1,8}", inner), 0..3)
-                .prop_map(|kv| Value::Table(kv.into_iter().collect())),
-        ]
-    })
+    fuzz::toml_value(SWEEP_WORDS)
 }
 
 /// Grid keys a mutation may give values to: scenario keys, paths that go nowhere, and
