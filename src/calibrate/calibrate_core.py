@@ -10,17 +10,22 @@ period of the machine costs one sample of several n rather than every sample of 
 one JSON object on stdout (per n: the batch size and the time per call of each batch, from
 time.perf_counter_ns) and, if the config has "progress": true, lines "execsim-progress TEXT"
 on stderr.
+
+A lifeline thread (src/live/lifeline.py) ends the script if execsim dies or after "watchdog_s"
+seconds; it wakes every half second, a negligible disturbance of the timings.
 """
 
 import gc
 import json
+import os
 import platform
 import sys
 import sysconfig
 import time
 
 
-# find_nth_prime and is_prime: src/lesson_core.py, prepended to this script by execsim.
+# find_nth_prime and is_prime (src/workload/lesson_core.py) and start_lifeline
+# (src/live/lifeline.py): prepended to this script by execsim.
 
 
 MAX_BATCH = 1 << 24
@@ -58,6 +63,9 @@ def progress(enabled, *words):
 
 def main():
     cfg = json.loads(sys.argv[1])
+    # execsim set PR_SET_PDEATHSIG before exec: the parent seen now is execsim.
+    deadline_ns = time.monotonic_ns() + int(float(cfg.get("watchdog_s", 3600)) * 1e9)
+    start_lifeline(os.getppid(), deadline_ns, 0.5)
     ns = [int(n) for n in cfg["ns"]]
     samples = int(cfg["samples"])
     min_batch_ns = int(cfg["min_batch_ns"])

@@ -1,11 +1,13 @@
 //! Timing the lesson's prime functions in CPython: the functions, verbatim, in a script
-//! ([`CPYTHON_SCRIPT`]: `src/workload/lesson_core.py` + `src/calibrate/calibrate_core.py`,
-//! embedded) run by `python3 -I -c`; it times them with `time.perf_counter_ns` and prints
-//! JSON on stdout, and progress lines on stderr.
+//! ([`CPYTHON_SCRIPT`]: `src/workload/lesson_core.py` + `src/live/lifeline.py` +
+//! `src/calibrate/calibrate_core.py`, embedded) run by `python3 -I -c`; it times them with
+//! `time.perf_counter_ns` and prints JSON on stdout, and progress lines on stderr.
 //!
 //! The interpreter runs under the crate's one child supervisor
 //! ([`crate::live::supervise::Group`]): in a process group of its own, bounded in time (on
-//! timeout the group is killed), and always reaped.
+//! timeout the group is killed), and always reaped. It dies with execsim, even killed by
+//! SIGKILL (the supervisor's parent-death signal, and the script's lifeline thread, which also
+//! ends it [`WATCHDOG_MARGIN`] after the timeout).
 
 use super::error::CalibrateError;
 use super::measurement::{Measured, Measurement};
@@ -21,8 +23,12 @@ use std::time::{Duration, Instant};
 /// The CPython timing script (the lesson's `find_nth_prime` and `is_prime`, verbatim).
 pub const CPYTHON_SCRIPT: &str = concat!(
     include_str!("../workload/lesson_core.py"),
+    include_str!("../live/lifeline.py"),
     include_str!("calibrate_core.py")
 );
+
+/// How long after the timeout the script ends by itself if execsim has not killed it.
+pub const WATCHDOG_MARGIN: Duration = Duration::from_secs(5);
 
 /// The prefix of the progress lines the script writes on stderr.
 const PROGRESS_PREFIX: &str = "execsim-progress ";
@@ -67,6 +73,7 @@ pub fn measure_cpython(
         "samples": samples,
         "min_batch_ns": min_batch.as_nanos() as u64,
         "progress": progress,
+        "watchdog_s": timeout.saturating_add(WATCHDOG_MARGIN).as_secs_f64(),
     });
     let mut cmd = Command::new(python);
     cmd.arg("-I")

@@ -3,7 +3,7 @@
 //! kept here so that `src/main.rs` only routes to them.
 
 use crate::live::compare::compare;
-use crate::live::{run_live, LiveOptions};
+use crate::live::{run_live, LiveError, LiveOptions, PartialRun};
 use crate::output::plot::{overlay::sim_vs_live, save};
 use crate::sim::calibration::Calibration;
 use crate::sim::scenario::Scenario;
@@ -102,7 +102,18 @@ pub fn live(args: LiveArgs) -> Result<()> {
         show_progress(args.json),
     );
     opts.idle_check = !args.no_idle_check;
-    let out = run_live(&scenario, &opts)?;
+    let out = match run_live(&scenario, &opts) {
+        Ok(out) => out,
+        Err(e) => {
+            if let LiveError::Died {
+                partial: Some(p), ..
+            } = &e
+            {
+                print_truncated(p, args.json)?;
+            }
+            return Err(e.into());
+        }
+    };
     for w in &out.warnings {
         eprintln!("warning: {w}");
     }
@@ -128,6 +139,33 @@ pub fn live(args: LiveArgs) -> Result<()> {
                 "STILL LISTENING"
             }
         );
+    }
+    Ok(())
+}
+
+/// Prints what a run that was cut short measured, marked truncated: with `json`, the result
+/// object of `execsim run --json` with a `truncated` member (seconds received and planned);
+/// otherwise the usual report after a TRUNCATED line. The error itself goes to stderr.
+fn print_truncated(p: &PartialRun, json: bool) -> Result<()> {
+    if json {
+        let mut v = serde_json::to_value(&p.result)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert(
+                "truncated".into(),
+                serde_json::json!({
+                    "seconds_seen": p.seconds_seen,
+                    "seconds_planned": p.seconds_planned,
+                }),
+            );
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "TRUNCATED live run: {} of {} s measured before a process of the run died; only the \
+             per-second counts are known (latencies, issued requests and threads are not)",
+            p.seconds_seen, p.seconds_planned
+        );
+        print!("{}", crate::output::report::run_report(&p.result));
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The CPython backend: the embedded reference service (`reference_service.py`, the lesson's
-//! service written for this project) run by `python3 -I -c`.
+//! service written for this project) run by `python3 -I -c`, after the lesson's prime core and
+//! the lifeline that keeps its processes from outliving the run (`lifeline.py`).
 
 use super::config::ChildConfig;
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::process::Command;
 /// The reference service's source (embedded at build time).
 pub const REFERENCE_SERVICE: &str = concat!(
     include_str!("../workload/lesson_core.py"),
+    include_str!("lifeline.py"),
     include_str!("reference_service.py")
 );
 

@@ -11,7 +11,10 @@
 //!
 //! Each run is a process group started and supervised by [`run_live`] ([`run`], [`supervise`]): it is
 //! bounded in time, killed whole at the end (the lesson's long request cannot be stopped any
-//! other way), every process is reaped, and the port is checked to be released. Before the
+//! other way), every process is reaped, and the port is checked to be released. No process
+//! of a run outlives it, whatever kills execsim ([`lifeline`]); a process that dies mid-run
+//! ends it with [`LiveError::Died`], which names the process and keeps the seconds measured
+//! so far ([`partial`]). Before the
 //! run the machine is checked to be idle ([`procfs::idle_check`]). [`os`] holds what a live
 //! process asks the OS about itself (affinity, thread id, clock), [`stats`] the median and
 //! spread of repeated measurements, [`progress`] the progress bars.
@@ -22,7 +25,9 @@
 pub mod compare;
 pub mod config;
 pub mod cpython;
+pub mod lifeline;
 pub mod os;
+pub mod partial;
 pub mod procfs;
 pub mod progress;
 pub mod protocol;
@@ -31,6 +36,7 @@ pub mod rust_backend;
 pub mod stats;
 pub mod supervise;
 
+pub use partial::PartialRun;
 pub use run::run_live;
 
 use crate::sim::results::RunResult;
@@ -103,6 +109,17 @@ pub struct LiveOutcome {
     pub port_released: bool,
 }
 
+/// When a process died, for [`LiveError::Died`]'s message.
+fn when_died(partial: Option<&PartialRun>) -> String {
+    match partial {
+        None => "before the run started".to_string(),
+        Some(p) => format!(
+            "after {} of {} s of the run (the counts of those seconds are kept, marked truncated)",
+            p.seconds_seen, p.seconds_planned
+        ),
+    }
+}
+
 /// Why a live run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
@@ -127,6 +144,21 @@ pub enum LiveError {
         message: String,
         /// The end of the child's stderr.
         stderr: String,
+    },
+    /// A process of the run died, or reported an error and ended, before the run was over.
+    #[error("{what} {how} {}{}{}", when_died(partial.as_deref()), message.as_ref().map(|m| format!("\nit reported: {m}")).unwrap_or_default(), if stderr.is_empty() { String::new() } else { format!("\nits stderr (last lines):\n{stderr}") })]
+    Died {
+        /// Which process: its role, program and pid
+        /// (`the cpython service process (python3, pid 4242)`).
+        what: String,
+        /// How it ended: `was killed by signal 9 (SIGKILL)`, `exited with status 2`.
+        how: String,
+        /// What it reported before it ended (its error message), if anything.
+        message: Option<String>,
+        /// The end of its stderr.
+        stderr: String,
+        /// The seconds measured before it died (None: it died before the run started).
+        partial: Option<Box<PartialRun>>,
     },
     /// The run did not finish in time.
     #[error("live run did not finish within {0:.1} s; its processes were killed")]

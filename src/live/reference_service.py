@@ -12,7 +12,16 @@ Each role prints JSON lines on stdout: {"event": "ready", ...} once listening (s
 {"event": "second", "t": k, "counts": {...}} after each whole second of the run, then
 {"event": "summary", ...} at the end of the run, and then waits to be killed (execsim kills the
 whole process group: a find_nth_prime(100000) in progress cannot be stopped any other way).
-A watchdog ends the process by itself if execsim does not (config "watchdog_s").
+
+Nothing outlives the run, whatever kills execsim (SIGKILL included). execsim starts this process
+with PR_SET_PDEATHSIG = SIGKILL (it dies with execsim). Each process-pool worker sets the same
+in its initializer, through libc's prctl (ctypes): the signal fires when the thread that forked
+the worker exits, and CPython 3.11's ProcessPoolExecutor (fork start method) forks all its
+workers at the first submit, from the thread that calls submit: the event-loop thread
+(run_in_executor), which runs until the process dies. (A worker replaced after max_tasks_per_child
+would be forked by the manager thread; this service does not use it.) Every process also runs a
+lifeline thread that exits when its parent pid changes (its parent died: it was re-parented) or
+at the run's deadline (config "watchdog_s" from the service's start).
 
 Protocol deviation from the lesson, on purpose: requests and replies end with a newline, so that
 an open-loop client can count replies that arrive together (the lesson's bare digits would run
@@ -30,14 +39,17 @@ import asyncio
 import json
 import os
 import random
+import signal
 import socket
 import sys
 import threading
 import time
 from collections import deque
+from concurrent.futures import BrokenExecutor
 
 
-# find_nth_prime and is_prime: src/lesson_core.py, prepended to this script by execsim.
+# find_nth_prime and is_prime (src/workload/lesson_core.py), die_with_parent and start_lifeline
+# (src/live/lifeline.py): prepended to this script by execsim.
 
 
 _emit_lock = threading.Lock()
@@ -61,6 +73,22 @@ def pin(cores):
         os.sched_setaffinity(0, cores)
 
 
+DEADLINE_NS = [None]  # the run's deadline, CLOCK_MONOTONIC ns (set by main)
+
+
+def describe_exitcode(code):
+    """A multiprocessing exit code in words."""
+    if code is None:
+        return "is still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = "unknown signal"
+        return "was killed by signal %d (%s)" % (-code, name)
+    return "exited with status %d" % code
+
+
 THREADS = []  # {"name", "pid", "tid"} of every thread of interest
 
 
@@ -81,9 +109,20 @@ def thread_worker_init(cores):
     pin(cores)
 
 
-def process_worker_init(cores):
-    """ProcessPoolExecutor initializer (runs in the worker process): pin it."""
+def process_worker_init(cores, service, forks, deadline_ns):
+    """ProcessPoolExecutor initializer (runs in the worker process): die with the process that
+    started it (PDEATHSIG, then a check that it did not die before that was set), pin, and
+    start the lifeline thread (after pinning, so that it inherits the worker's cores).
+
+    With the fork start method (3.11 to 3.13 on Linux: `forks`) that process is the service;
+    with forkserver (3.14's default) it is the fork server, a child of the service, and the
+    lifeline also watches that the fork server's parent is still the service."""
+    die_with_parent()
+    parent = service if forks else os.getppid()
+    if os.getppid() != parent:
+        os._exit(EXIT_ORPHANED)
     pin(cores)
+    start_lifeline(parent, deadline_ns, 0.2, root=service)
 
 
 class Stats:
@@ -240,10 +279,15 @@ class PrimeService:
                 max_workers=workers, initializer=thread_worker_init, initargs=(aff["workers"],)
             )
         elif kind == "process":
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
+            # The pool's default start method (this call fixes it, as the pool would).
+            forks = multiprocessing.get_start_method(allow_none=False) == "fork"
             self.executor = ProcessPoolExecutor(
-                max_workers=workers, initializer=process_worker_init, initargs=(aff["workers"],)
+                max_workers=workers,
+                initializer=process_worker_init,
+                initargs=(aff["workers"], os.getpid(), forks, DEADLINE_NS[0]),
             )
         elif kind == "interpreter":
             try:
@@ -256,6 +300,26 @@ class PrimeService:
             self.executor = InterpreterPoolExecutor(max_workers=workers)
         else:
             self.executor = None
+        self.pool_processes = {}  # pid -> multiprocessing.Process, once started
+
+    def broken_pool(self, e):
+        """What broke the process pool: each worker's pid and how it ended. The pool notices
+        a worker's end (its sentinel pipe closes) before the kernel makes it waitable, then
+        terminates the other workers: wait up to two seconds until every worker has an exit
+        code."""
+        deadline = time.monotonic() + 2.0
+        procs = self.pool_processes.values()
+        while time.monotonic() < deadline and any(p.exitcode is None for p in procs):
+            time.sleep(0.01)
+        ended = [
+            "worker-process-%d (pid %d) %s" % (i, pid, describe_exitcode(p.exitcode))
+            for i, (pid, p) in enumerate(sorted(self.pool_processes.items()))
+        ]
+        return "the process pool broke (%s: %s): %s" % (
+            type(e).__name__,
+            e,
+            "; ".join(ended) or "no worker was started",
+        )
 
     def note_helpers(self):
         """Names the process pool's manager and feeder threads once they exist."""
@@ -292,9 +356,17 @@ class PrimeService:
                     prime = find_nth_prime(nth_prime)
                 else:
                     current_loop = asyncio.get_running_loop()
-                    prime = await current_loop.run_in_executor(
-                        self.executor, find_nth_prime, nth_prime
-                    )
+                    try:
+                        future = current_loop.run_in_executor(
+                            self.executor, find_nth_prime, nth_prime
+                        )
+                        if self.kind == "process" and not self.pool_processes:
+                            # The fork start method has started every worker in submit.
+                            self.pool_processes = dict(getattr(self.executor, "_processes", {}))
+                        prime = await future
+                    except BrokenExecutor as e:
+                        # A worker died: end the run naming it, instead of leaving a client hung.
+                        fail(self.broken_pool(e))
                     if self.kind == "process" and not self.helpers_pinned:
                         self.note_helpers()
                 writer.write(b"%d\n" % prime)
@@ -350,17 +422,11 @@ def thread_per_connection_server(cfg, ready, holder):
         k += 1
 
 
-def watchdog(seconds):
-    def run():
-        time.sleep(seconds)
-        os._exit(3)
-
-    threading.Thread(target=run, daemon=True).start()
-
-
 def main():
     cfg = json.loads(sys.argv[1])
-    watchdog(cfg["watchdog_s"])
+    # execsim's PDEATHSIG is already set: the parent seen now is execsim, or we are being killed.
+    DEADLINE_NS[0] = time.monotonic_ns() + int(cfg["watchdog_s"] * 1e9)
+    start_lifeline(os.getppid(), DEADLINE_NS[0], 0.5)
     run = Run(cfg)
     role = cfg["role"]
     register("main")

@@ -2,8 +2,13 @@
 //! service (and the clients process) in one supervised process group, collect the per-second
 //! counts and summaries, read each thread's CPU time from `/proc`, kill and reap the group,
 //! and put the results in simulation's [`RunResult`] shape.
+//!
+//! A process that dies (or reports an error) before the end ends the run at once with
+//! [`LiveError::Died`]: which process, how it ended, its last stderr lines, and the seconds
+//! counted so far ([`super::partial`]).
 
 use super::config::{self, ChildConfig, EmulatedGil};
+use super::partial::{PartialRun, SecondsSeen};
 use super::protocol::{self, Message, Summary};
 use super::supervise::{self, Group, Output};
 use super::{cpython, os, procfs, progress, rust_backend};
@@ -55,6 +60,72 @@ fn spawn(group: &mut Group, opts: &LiveOptions, cfg: &ChildConfig) -> Result<usi
     })
 }
 
+/// Why reading a run's output stopped early.
+enum Stop {
+    /// A failure that is not a process's death (timeout, unreadable output).
+    Failed(LiveError),
+    /// Child `idx` died, or reported `message` (an error) and is ending.
+    Died { idx: usize, message: Option<String> },
+}
+
+/// Names child `idx` of a run: its role, program and pid.
+fn role_of(group: &Group, opts: &LiveOptions, idx: usize) -> String {
+    let program = match opts.backend {
+        Backend::Cpython => opts.python.display().to_string(),
+        Backend::Rust => "execsim __live child".to_string(),
+    };
+    // The service is started first, the clients process (if any) second.
+    let role = if idx == 0 { "service" } else { "clients" };
+    format!(
+        "the {} {role} process ({program}, pid {})",
+        opts.backend,
+        group.pid(idx)
+    )
+}
+
+/// [`LiveError::Died`] for child `idx` (or for a child started before it that has died too,
+/// the cause): waits up to a second for its exit status, kills and reaps the rest of the group
+/// (so that its stderr is complete), and names it.
+fn died(
+    group: &mut Group,
+    opts: &LiveOptions,
+    idx: usize,
+    message: Option<String>,
+    partial: Option<PartialRun>,
+) -> LiveError {
+    // A clients process fails once the service is gone: name the service then.
+    let grace = Instant::now() + Duration::from_millis(200);
+    let cause = (0..idx).find(|&j| matches!(group.wait_exit(j, grace), Ok(Some(_))));
+    let (idx, message) = match cause {
+        Some(j) => (j, None),
+        None => (idx, message),
+    };
+    let status = group.wait_exit(idx, Instant::now() + Duration::from_secs(1));
+    let how = match status {
+        Ok(Some(status)) => supervise::describe_exit(status),
+        Ok(None) => "closed its output and was killed".to_string(),
+        Err(e) => format!("ended (its status is unknown: {e})"),
+    };
+    group.shutdown();
+    // Its last words may still be in the channel (the readers have ended: it is complete).
+    let message = message.or_else(|| {
+        group.rx.try_iter().find_map(|out| match out {
+            Output::Line(i, line) if i == idx => match protocol::parse_line(&line) {
+                Some(Ok(Message::Error { message })) => Some(message),
+                _ => None,
+            },
+            _ => None,
+        })
+    });
+    LiveError::Died {
+        what: role_of(group, opts, idx),
+        how,
+        message,
+        stderr: group.stderr_tail(idx),
+        partial: partial.map(Box::new),
+    }
+}
+
 /// Waits for child `idx`'s `ready` message.
 fn wait_ready(
     group: &Group,
@@ -62,36 +133,39 @@ fn wait_ready(
     until: Instant,
     timeout: Duration,
     warnings: &mut Vec<String>,
-) -> Result<Message, LiveError> {
+) -> Result<Message, Stop> {
     loop {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(LiveError::Timeout(timeout.as_secs_f64()));
+            return Err(Stop::Failed(LiveError::Timeout(timeout.as_secs_f64())));
         }
         match group.rx.recv_timeout(left) {
             Ok(Output::Line(i, line)) => match protocol::parse_line(&line) {
                 None => {}
-                Some(Err(e)) => return Err(child_err(group, i, e)),
-                Some(Ok(Message::Error { message })) => return Err(child_err(group, i, message)),
+                Some(Err(e)) => return Err(Stop::Failed(child_err(group, i, e))),
+                Some(Ok(Message::Error { message })) => {
+                    return Err(Stop::Died {
+                        idx: i,
+                        message: Some(message),
+                    })
+                }
                 Some(Ok(Message::Warning { message })) => warnings.push(message),
                 Some(Ok(m @ Message::Ready { .. })) if i == idx => return Ok(m),
                 Some(Ok(_)) => {}
             },
             Ok(Output::Closed(i)) => {
-                std::thread::sleep(Duration::from_millis(50));
-                return Err(child_err(
-                    group,
-                    i,
-                    "the live service exited before it was ready".into(),
-                ));
+                return Err(Stop::Died {
+                    idx: i,
+                    message: None,
+                })
             }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(child_err(
+                return Err(Stop::Failed(child_err(
                     group,
                     idx,
                     "lost the live service's output".into(),
-                ))
+                )))
             }
         }
     }
@@ -101,25 +175,16 @@ fn wait_ready(
 ///
 /// The run is bounded: the service must listen within [`LiveOptions::startup_timeout`], and
 /// the run must end within its duration plus 15 s; its process group is then killed and
-/// reaped in any case (also on error and on Ctrl-C when [`LiveOptions::handle_ctrlc`]).
+/// reaped in any case (also on error and on Ctrl-C when [`LiveOptions::handle_ctrlc`]). If a
+/// process of the run dies first, the error is [`LiveError::Died`], with the seconds counted
+/// so far.
 pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, LiveError> {
     let mut warnings = check_scenario(scenario, opts)?;
     let busy_cores_before = opts
         .idle_check
         .then(|| wait_until_idle(opts.idle_wait, &mut warnings));
     let duration = scenario.duration.as_secs_f64();
-    let watchdog_s = duration + opts.startup_timeout.as_secs_f64() + 30.0;
-    let mut full = config::service_config(scenario, watchdog_s).map_err(LiveError::Scenario)?;
-    if opts.emulate_gil {
-        if opts.backend != Backend::Rust {
-            return Err(LiveError::Scenario(
-                "--emulate-gil is for the rust backend (CPython has a real GIL)".into(),
-            ));
-        }
-        full.gil = Some(EmulatedGil {
-            interval_s: full.switch_interval_s,
-        });
-    }
+    let full = child_config(scenario, opts)?;
     if opts.handle_ctrlc {
         supervise::install_ctrlc_handler();
     }
@@ -134,7 +199,27 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         started.reporters,
     );
     let limit = Duration::from_secs_f64(duration + 15.0);
-    let summaries = collect_summaries(&group, &started, limit, &mut progress, &mut warnings)?;
+    let mut seen = SecondsSeen::default();
+    let collected = collect_summaries(
+        &group,
+        &started,
+        limit,
+        &mut progress,
+        &mut warnings,
+        &mut seen,
+    );
+    let header = |cpu_after| header(scenario, opts, &cpu_before, cpu_after);
+    let summaries = match collected {
+        Ok(s) => s,
+        Err(Stop::Failed(e)) => return Err(e),
+        Err(Stop::Died { idx, message }) => {
+            progress.finish();
+            let template = header(&procfs::cpu_times());
+            let partial =
+                seen.partial(template, &full.clients, started.reporters, seconds as usize);
+            return Err(died(&mut group, opts, idx, message, Some(partial)));
+        }
+    };
     let cpu_after = procfs::cpu_times();
     // Per-thread CPU time and last core, read before the processes are killed.
     let threads = thread_results(&summaries);
@@ -150,16 +235,10 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     }
     let (clients, gil) = client_and_gil_results(&full, summaries, seconds as usize)?;
     let result = RunResult {
-        scenario: scenario.label().to_string(),
-        source: format!("live-{}", opts.backend),
-        seed: scenario.seed,
-        duration_s: duration,
-        trace_hash: String::new(),
-        events: 0,
         clients,
         threads,
         gil,
-        core_utilisation: procfs::utilisation(&cpu_before, &cpu_after),
+        ..header(&cpu_after)
     };
     Ok(LiveOutcome {
         result,
@@ -170,6 +249,46 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         port,
         port_released,
     })
+}
+
+/// The children's configuration (the service's, with the clients process's clients in it).
+fn child_config(scenario: &Scenario, opts: &LiveOptions) -> Result<ChildConfig, LiveError> {
+    let duration = scenario.duration.as_secs_f64();
+    let watchdog_s = duration + opts.startup_timeout.as_secs_f64() + 30.0;
+    let mut full = config::service_config(scenario, watchdog_s).map_err(LiveError::Scenario)?;
+    if opts.emulate_gil {
+        if opts.backend != Backend::Rust {
+            return Err(LiveError::Scenario(
+                "--emulate-gil is for the rust backend (CPython has a real GIL)".into(),
+            ));
+        }
+        full.gil = Some(EmulatedGil {
+            interval_s: full.switch_interval_s,
+        });
+    }
+    Ok(full)
+}
+
+/// A result with the run's scenario, source, seed, duration and core use, and no clients,
+/// threads or GIL counters yet.
+fn header(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    cpu_before: &[procfs::CpuTimes],
+    cpu_after: &[procfs::CpuTimes],
+) -> RunResult {
+    RunResult {
+        scenario: scenario.label().to_string(),
+        source: format!("live-{}", opts.backend),
+        seed: scenario.seed,
+        duration_s: scenario.duration.as_secs_f64(),
+        trace_hash: String::new(),
+        events: 0,
+        clients: Vec::new(),
+        threads: Vec::new(),
+        gil: Vec::new(),
+        core_utilisation: procfs::utilisation(cpu_before, cpu_after),
+    }
 }
 
 /// Checks that `scenario` can run live here with `opts.backend`; returns the warnings.
@@ -230,13 +349,21 @@ fn start(
     let (svc_cfg, clients_cfg) = config::split_roles(full);
     let svc = spawn(group, opts, &svc_cfg)?;
     let timeout = opts.startup_timeout;
-    let ready = wait_ready(group, svc, Instant::now() + timeout, timeout, warnings)?;
+    let ready = |group: &mut Group, idx: usize, warnings: &mut Vec<String>| {
+        wait_ready(group, idx, Instant::now() + timeout, timeout, warnings).map_err(|stop| {
+            match stop {
+                Stop::Failed(e) => e,
+                Stop::Died { idx, message } => died(group, opts, idx, message, None),
+            }
+        })
+    };
+    let ready_msg = ready(group, svc, warnings)?;
     let Message::Ready {
         port: Some(port),
         t0_ns: Some(t0_ns),
         python,
         ..
-    } = ready
+    } = ready_msg
     else {
         return Err(child_err(
             group,
@@ -249,7 +376,7 @@ fn start(
         c.port = Some(port);
         c.t0_ns = Some(t0_ns);
         let idx = spawn(group, opts, &c)?;
-        wait_ready(group, idx, Instant::now() + timeout, timeout, warnings)?;
+        ready(group, idx, warnings)?;
         reporters = 2;
     }
     Ok(Started {
@@ -261,47 +388,49 @@ fn start(
 }
 
 /// Reads the children's output until every reporter sent its summary (or `limit` passes),
-/// showing the per-second counts on `progress`.
+/// keeping the per-second counts in `seen` and showing them on `progress`. A child that
+/// reports an error or closes its output before its summary stops the reading
+/// ([`Stop::Died`]).
 fn collect_summaries(
     group: &Group,
     started: &Started,
     limit: Duration,
     progress: &mut progress::Progress,
     warnings: &mut Vec<String>,
-) -> Result<Vec<(usize, Summary)>, LiveError> {
+    seen: &mut SecondsSeen,
+) -> Result<Vec<(usize, Summary)>, Stop> {
     let deadline = Instant::now() + limit;
     let mut summaries: Vec<(usize, Summary)> = Vec::new();
     while summaries.len() < started.reporters {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(LiveError::Timeout(limit.as_secs_f64()));
+            return Err(Stop::Failed(LiveError::Timeout(limit.as_secs_f64())));
         }
         match group.rx.recv_timeout(left.min(Duration::from_millis(250))) {
             Ok(Output::Line(i, line)) => match protocol::parse_line(&line) {
                 None | Some(Ok(Message::Ready { .. })) => {}
-                Some(Err(e)) => return Err(child_err(group, i, e)),
-                Some(Ok(Message::Error { message })) => return Err(child_err(group, i, message)),
+                Some(Err(e)) => return Err(Stop::Failed(child_err(group, i, e))),
+                Some(Ok(Message::Error { message })) => {
+                    let message = Some(message);
+                    return Err(Stop::Died { idx: i, message });
+                }
                 Some(Ok(Message::Warning { message })) => warnings.push(message),
-                Some(Ok(Message::Second { t, counts })) => progress.second(t, &counts),
+                Some(Ok(Message::Second { t, counts })) => {
+                    seen.record(i, t, &counts);
+                    progress.second(t, &counts)
+                }
                 Some(Ok(Message::Summary(s))) => summaries.push((i, s)),
             },
-            Ok(Output::Closed(i)) => {
-                if !summaries.iter().any(|(j, _)| *j == i) {
-                    std::thread::sleep(Duration::from_millis(50));
-                    return Err(child_err(
-                        group,
-                        i,
-                        "a live process exited before the end of the run".into(),
-                    ));
-                }
+            Ok(Output::Closed(i)) if !summaries.iter().any(|(j, _)| *j == i) => {
+                return Err(Stop::Died {
+                    idx: i,
+                    message: None,
+                })
             }
-            Err(RecvTimeoutError::Timeout) => {}
+            Ok(Output::Closed(_)) | Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
-                return Err(child_err(
-                    group,
-                    started.service,
-                    "lost the live processes' output".into(),
-                ))
+                let message = "lost the live processes' output".into();
+                return Err(Stop::Failed(child_err(group, started.service, message)));
             }
         }
     }

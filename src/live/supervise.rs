@@ -8,7 +8,10 @@
 //!   stops the whole run, including a `find_nth_prime(100000)` that would otherwise compute
 //!   for half an hour.
 //! - Each child gets `PR_SET_PDEATHSIG = SIGKILL` ([`die_with_parent`]): if execsim itself
-//!   dies, its children die.
+//!   dies, even by SIGKILL, its children die. The children do the same for the processes they
+//!   start (the Rust backend's pool workers; CPython's pool workers in their initializer),
+//!   and each watches its parent's pid and a deadline ([`super::lifeline`]), so that no
+//!   process of a run outlives it, whatever kills execsim.
 //! - execsim makes itself a *child subreaper* (`PR_SET_CHILD_SUBREAPER`, on the first spawn),
 //!   so that grandchildren orphaned by the kill are re-parented to it and reaped here
 //!   (`waitpid(-pgid)`), instead of lingering as zombies under a container's init.
@@ -68,14 +71,37 @@ pub fn become_subreaper() {
 
 /// Makes `cmd`'s process receive SIGKILL when the thread that started it dies
 /// (`PR_SET_PDEATHSIG`), so that no child outlives a crashed parent.
+///
+/// The signal is tied to the *thread* that forks: call this from a thread that lives as long
+/// as the child should (execsim's main thread, the Rust service's event-loop thread). The
+/// parent may die between the fork and the `prctl`; the child then finds another parent pid
+/// than the one recorded before the fork and does not start (the spawn fails with `ESRCH`,
+/// which nobody is left to see).
 pub fn die_with_parent(cmd: &mut Command) {
-    // SAFETY: the closure runs between fork and exec; it only makes the prctl system call
-    // (async-signal-safe, no allocation).
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure runs between fork and exec; it only makes the prctl and getppid
+    // system calls (async-signal-safe) and builds an io::Error from an errno (no allocation).
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)?;
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::from(Errno::ESRCH));
+            }
             Ok(())
         });
+    }
+}
+
+/// How a process ended, in words: `was killed by signal 9 (SIGKILL)`, `exited with status 2`.
+pub fn describe_exit(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(sig)) => match Signal::try_from(sig) {
+            Ok(s) => format!("was killed by signal {sig} ({})", s.as_str()),
+            Err(_) => format!("was killed by signal {sig}"),
+        },
+        (None, None) => format!("ended ({status})"),
     }
 }
 
@@ -193,6 +219,11 @@ impl Group {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// The process id of child `idx`.
+    pub fn pid(&self, idx: usize) -> u32 {
+        self.children[idx].id()
     }
 
     /// The last lines child `idx` wrote on stderr.
@@ -345,5 +376,23 @@ pub fn port_released(port: u16, within: Duration) -> bool {
             Ok(_) if Instant::now() >= deadline => return false,
             Ok(_) => std::thread::sleep(Duration::from_millis(20)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn exits_are_described_by_status_or_signal() {
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(9)),
+            "was killed by signal 9 (SIGKILL)"
+        );
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(2 << 8)),
+            "exited with status 2"
+        );
     }
 }

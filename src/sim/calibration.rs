@@ -42,11 +42,19 @@
 //! denies unknown keys, so that a typo (`per_tset_ns`) is an error naming the key instead of a
 //! silently ignored line.
 //!
+//! **Reading** ([`Calibration::from_toml_str`]) names the key of every rejection, like
+//! scenario files: a wrong type, a missing or unknown key is reported with its dotted path
+//! (`parse`), an out-of-range value by the rules of [`check`] (each key's rule and why).
+//!
 //! The file the binary falls back to is `calibration/default.toml`, embedded at build time
 //! ([`Calibration::default_embedded`]).
 
+pub mod check;
+mod parse;
+
 use crate::workload::cost::{Backend, CoreCost};
 use crate::workload::prime::OpCount;
+use parse::ParseFailure;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -227,23 +235,6 @@ impl CoreCalibration {
             per_test_ns: self.per_test_ns,
         }
     }
-
-    /// Checks that every coefficient is finite and non-negative; `path` prefixes key names in
-    /// the error (e.g. `core.rust`).
-    fn validate(&self, path: &str) -> Result<(), String> {
-        for (key, v) in [
-            ("per_call_ns", self.per_call_ns),
-            ("per_candidate_ns", self.per_candidate_ns),
-            ("per_test_ns", self.per_test_ns),
-        ] {
-            if !v.is_finite() || v < 0.0 {
-                return Err(format!(
-                    "{path}.{key} = {v} must be a finite, non-negative number of nanoseconds"
-                ));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Why a calibration could not be read or written.
@@ -260,20 +251,24 @@ pub enum CalibrationError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The text is not valid TOML, or does not match the schema; the message names the key.
+    /// The text is not valid TOML; the message says where the syntax broke (line, column).
     #[error("invalid calibration ({origin}): {message}")]
     Parse {
         /// Where the text came from (a path, or the embedded default).
         origin: String,
-        /// The parser's message, with line, column and the offending key.
+        /// The parser's message, with line and column.
         message: String,
     },
-    /// Parsed, but a value is out of range; the message names the key.
-    #[error("invalid calibration ({origin}): {message}")]
+    /// A key is missing, unknown, of the wrong type or out of range (see [`check`] for the
+    /// rule of each key).
+    #[error("invalid calibration ({origin}): {key}: {message}")]
     Invalid {
         /// Where the text came from.
         origin: String,
-        /// What is wrong, naming the key.
+        /// The dotted key at fault, like `core.cpython.per_test_ns` or
+        /// `core.rust.fit.points[2].n`.
+        key: String,
+        /// What is wrong with it (the value found, the line when known).
         message: String,
     },
     /// The file could not be written.
@@ -300,17 +295,26 @@ impl Calibration {
             .unwrap_or_else(|e| panic!("the embedded calibration/default.toml is broken: {e}"))
     }
 
-    /// Parses a calibration from TOML text; `origin` names the source in error messages.
+    /// Parses and checks a calibration from TOML text; `origin` names the source in error
+    /// messages. Every rejection names its key ([`CalibrationError::Invalid`]) or says where
+    /// the TOML syntax broke ([`CalibrationError::Parse`]); nothing in the text makes it
+    /// panic.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Calibration, CalibrationError> {
-        let cal: Calibration = toml::from_str(text).map_err(|e| CalibrationError::Parse {
-            origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
-        cal.validate()
-            .map_err(|message| CalibrationError::Invalid {
-                origin: origin.to_string(),
+        let origin = origin.to_string();
+        let invalid =
+            |origin: String, (key, message): (String, String)| CalibrationError::Invalid {
+                origin,
+                key,
                 message,
-            })?;
+            };
+        let cal = parse::parse(text).map_err(|f| match f {
+            ParseFailure::Syntax(message) => CalibrationError::Parse {
+                origin: origin.clone(),
+                message,
+            },
+            ParseFailure::Key { key, message } => invalid(origin.clone(), (key, message)),
+        })?;
+        check::check(&cal, text).map_err(|f| invalid(origin, f))?;
         Ok(cal)
     }
 
@@ -386,11 +390,6 @@ impl Calibration {
     /// Predicted nanoseconds of a call with counts `ops` on `backend`.
     pub fn predict_ns(&self, backend: Backend, ops: &OpCount) -> f64 {
         self.core(backend).nanos(ops)
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        self.core.rust.validate("core.rust")?;
-        self.core.cpython.validate("core.cpython")
     }
 }
 

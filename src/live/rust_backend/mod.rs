@@ -13,7 +13,8 @@
 //! Every process pins its threads as the scenario says, reports per-second counts and a
 //! summary on stdout ([`crate::live::protocol`]), and is killed whole by the supervisor at
 //! the end of the run, which is how a `find_nth_prime(100000)` in progress (about 50 s in
-//! Rust) is abandoned. A watchdog kills the group by itself if the supervisor does not.
+//! Rust) is abandoned. Every process also dies with its parent and ends at the run's deadline
+//! ([`super::lifeline`]); at the deadline the service kills the whole group by itself.
 
 pub mod clients;
 pub mod gil;
@@ -21,13 +22,13 @@ pub mod pool;
 pub mod server;
 
 use super::config::{ChildConfig, Role};
-use super::os;
 use super::protocol::{ProcessId, ThreadId};
+use super::{lifeline, os};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// Threads of this process worth reporting (name, pid, tid).
@@ -102,18 +103,19 @@ pub fn command(exe: &Path, cfg: &ChildConfig) -> Command {
     cmd
 }
 
-fn start_watchdog(seconds: f64) {
-    let s = if seconds.is_finite() && seconds > 0.0 {
-        seconds
-    } else {
-        60.0
-    };
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs_f64(s));
-        // This process's own group: the whole live run.
-        let _ = nix::sys::signal::killpg(nix::unistd::getpgrp(), nix::sys::signal::Signal::SIGKILL);
-        std::process::exit(3);
-    });
+/// The run's deadline in this process (`CLOCK_MONOTONIC` ns), passed on to worker processes.
+static DEADLINE_NS: OnceLock<u64> = OnceLock::new();
+
+/// The run's deadline (`CLOCK_MONOTONIC` ns): the child's start plus its `watchdog_s`.
+pub fn deadline_ns() -> u64 {
+    *DEADLINE_NS.get_or_init(|| lifeline::deadline_after(os::monotonic_ns(), 60.0))
+}
+
+/// At the deadline, the service or clients process kills its own process group (the whole
+/// live run, which execsim failed to end) and exits.
+fn kill_run() -> ! {
+    let _ = nix::sys::signal::killpg(nix::unistd::getpgrp(), nix::sys::signal::Signal::SIGKILL);
+    std::process::exit(lifeline::EXIT_DEADLINE)
 }
 
 /// Entry point of `execsim __live child CONFIG`: runs one role; never returns normally
@@ -123,7 +125,9 @@ pub fn child_main(config_json: &str) -> i32 {
         Ok(c) => c,
         Err(e) => fail(&format!("bad live configuration: {e}")),
     };
-    start_watchdog(cfg.watchdog_s);
+    let deadline =
+        *DEADLINE_NS.get_or_init(|| lifeline::deadline_after(os::monotonic_ns(), cfg.watchdog_s));
+    lifeline::spawn_watchdog(lifeline::parent_pid(), deadline, kill_run);
     register_thread("main");
     let (port, t0_ns) = match cfg.role {
         Role::Service => {

@@ -14,11 +14,12 @@
 
 use super::gil::Gil;
 use super::{fail, pin, register_process, register_thread};
+use crate::live::lifeline;
 use crate::workload::prime::find_nth_prime;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use tokio::sync::oneshot;
 
@@ -136,9 +137,15 @@ impl ProcessPool {
         }
     }
 
+    /// Starts the worker processes. Called from the event-loop thread (the first submit),
+    /// which lives as long as the service: the workers' parent-death signal is tied to it.
     fn start_workers(&self) {
         for k in 0..self.max {
-            let cfg = serde_json::json!({ "cores": self.cores }).to_string();
+            let cfg = WorkerConfig {
+                cores: self.cores.clone(),
+                deadline_ns: super::deadline_ns(),
+            };
+            let cfg = serde_json::to_string(&cfg).expect("a worker config always serialises");
             let mut cmd = Command::new(&self.exe);
             cmd.arg("__live")
                 .arg("worker")
@@ -160,7 +167,7 @@ impl ProcessPool {
                 .spawn(move || {
                     register_thread(&format!("pool-io-{k}"));
                     // The child is reaped by the supervisor's group kill; keep the handle.
-                    let _child = child;
+                    let mut child = child;
                     let mut line = String::new();
                     loop {
                         let job = queue.take();
@@ -168,11 +175,11 @@ impl ProcessPool {
                             .and_then(|_| stdin.flush())
                             .is_err()
                         {
-                            fail("a worker process closed its input");
+                            fail(&worker_death(k, &mut child));
                         }
                         line.clear();
                         match stdout.read_line(&mut line) {
-                            Ok(0) | Err(_) => fail("a worker process died"),
+                            Ok(0) | Err(_) => fail(&worker_death(k, &mut child)),
                             Ok(_) => {}
                         }
                         let p = line.trim().parse().unwrap_or(0);
@@ -203,16 +210,51 @@ impl ProcessPool {
     }
 }
 
-/// `execsim __live worker '{"cores":[...]}'`: pins itself, then answers `n` lines on stdin
-/// with `find_nth_prime(n)` lines on stdout until stdin closes.
+/// What a worker process receives on its command line.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct WorkerConfig {
+    /// The cores it may run on (empty: any).
+    #[serde(default)]
+    cores: Vec<usize>,
+    /// The run's deadline, `CLOCK_MONOTONIC` ns: the worker exits then, whatever happens.
+    deadline_ns: u64,
+}
+
+/// Names worker `k` and how it ended (it closed its pipes: it died, or is about to).
+fn worker_death(k: usize, child: &mut Child) -> String {
+    let pid = child.id();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let how = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break crate::live::supervise::describe_exit(status),
+            Ok(None) if std::time::Instant::now() < until => {
+                std::thread::sleep(std::time::Duration::from_millis(10))
+            }
+            Ok(None) => break "closed its pipes".to_string(),
+            Err(e) => break format!("cannot be waited for ({e})"),
+        }
+    };
+    format!("process-pool worker worker-process-{k} (execsim __live worker, pid {pid}) {how}")
+}
+
+/// `execsim __live worker '{"cores":[...],"deadline_ns":T}'`: pins itself, starts its
+/// lifeline (dies with the service, or at the deadline), then answers `n` lines on stdin with
+/// `find_nth_prime(n)` lines on stdout until stdin closes.
 pub fn worker_process_main(config_json: &str) -> i32 {
-    let cores: Vec<usize> = serde_json::from_str::<serde_json::Value>(config_json)
-        .ok()
-        .and_then(|v| serde_json::from_value(v["cores"].clone()).ok())
-        .unwrap_or_default();
+    let cfg: WorkerConfig = match serde_json::from_str(config_json) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("execsim worker: bad configuration: {e}");
+            return 2;
+        }
+    };
+    let cores = cfg.cores;
     if let Err(e) = crate::live::os::pin_current_thread(&cores) {
         eprintln!("execsim worker: sched_setaffinity({cores:?}): {e}");
     }
+    // Started after pinning, so that the watchdog thread stays on the worker's cores.
+    let exit_at_deadline: fn() -> ! = || std::process::exit(lifeline::EXIT_DEADLINE);
+    lifeline::spawn_watchdog(lifeline::parent_pid(), cfg.deadline_ns, exit_at_deadline);
     let stdin = std::io::stdin();
     let mut out = std::io::stdout().lock();
     let mut line = String::new();

@@ -1,0 +1,195 @@
+//! Range checks of a parsed calibration, each failure naming its key.
+//!
+//! Per key, and why:
+//! - `core.<backend>.per_test_ns` must be finite, above zero and at most 1 ms: every
+//!   `num % div` test costs something (zero would make every request free and let a
+//!   simulation spin at one instant), and a millisecond is a thousand times slower than any
+//!   interpreter measured, so a larger value is a unit mistake (and would push the lesson's
+//!   long request, 3.1e10 tests, past the simulated clock's range).
+//! - `per_call_ns` and `per_candidate_ns`: finite, at least zero (a fit may clamp them to
+//!   zero), at most 1 ms, for the same reason.
+//! - `core.<backend>.fit`: provenance, but read by `execsim calibrate` and the reports:
+//!   `samples` at least 1, `r2` finite and at most 1, residuals finite and non-negative,
+//!   `clamped` names coefficients, each point has `n` >= 1, finite non-negative times and a
+//!   finite relative error.
+//! - `meta.cpus`, when given, at least 1. The other `[meta]` keys are free text.
+//! - `[service]` and `[machine]`: durations (their parser already refuses negative, fractional
+//!   nanosecond and unit-less values), each at most one second: these are per-step costs of
+//!   microseconds and scheduler periods of milliseconds; a second or more is no measurement.
+//! - `[live_fit]`: `reps` at least 1, rates finite and non-negative, `factor` finite and
+//!   above zero (it multiplies default costs).
+//!
+//! Unknown keys are refused everywhere, by the schema (`deny_unknown_fields`): a typo in a
+//! cost key would otherwise silently leave the model's default in effect, and `execsim
+//! calibrate` rewrites the file, which would drop an ignored key without a word. This holds
+//! for `[meta]` too, although it changes no figure, for the second reason.
+
+use super::{Calibration, CoreCalibration, FitInfo, LiveFitInfo};
+use crate::kernel::SimDuration;
+
+/// A failed check: the key and what is wrong with its value.
+pub(super) type Failure = (String, String);
+
+/// Largest per-operation cost of the prime core accepted, nanoseconds (1 ms).
+const MAX_OP_NS: f64 = 1e6;
+
+/// Largest `[service]` / `[machine]` duration accepted.
+const MAX_STEP: SimDuration = SimDuration::from_secs(1);
+
+/// What a number must be.
+#[derive(Clone, Copy)]
+enum Rule {
+    /// Finite, above zero.
+    Positive,
+    /// Finite, zero or more.
+    NonNegative,
+    /// Finite.
+    Finite,
+}
+
+fn number(key: impl Fn() -> String, v: f64, rule: Rule, max: Option<f64>) -> Result<(), Failure> {
+    let ok = v.is_finite()
+        && match rule {
+            Rule::Positive => v > 0.0,
+            Rule::NonNegative => v >= 0.0,
+            Rule::Finite => true,
+        }
+        && max.is_none_or(|m| v <= m);
+    if ok {
+        return Ok(());
+    }
+    let what = match rule {
+        Rule::Positive => "a finite number above zero",
+        Rule::NonNegative => "a finite, non-negative number",
+        Rule::Finite => "a finite number",
+    };
+    let bound = max.map(|m| format!(" and at most {m}")).unwrap_or_default();
+    Err((key(), format!("must be {what}{bound}, got {v}")))
+}
+
+fn at_least_one(key: impl Fn() -> String, v: u64) -> Result<(), Failure> {
+    if v >= 1 {
+        Ok(())
+    } else {
+        Err((key(), "must be at least 1, got 0".to_string()))
+    }
+}
+
+fn core(path: &str, c: &CoreCalibration) -> Result<(), Failure> {
+    let max = Some(MAX_OP_NS);
+    for (key, v, rule) in [
+        ("per_call_ns", c.per_call_ns, Rule::NonNegative),
+        ("per_candidate_ns", c.per_candidate_ns, Rule::NonNegative),
+        ("per_test_ns", c.per_test_ns, Rule::Positive),
+    ] {
+        number(|| format!("{path}.{key}"), v, rule, max)?;
+    }
+    match &c.fit {
+        Some(fit) => core_fit(&format!("{path}.fit"), fit),
+        None => Ok(()),
+    }
+}
+
+fn core_fit(path: &str, f: &FitInfo) -> Result<(), Failure> {
+    at_least_one(|| format!("{path}.samples"), f.samples.into())?;
+    number(|| format!("{path}.r2"), f.r2, Rule::Finite, Some(1.0))?;
+    for (key, v) in [
+        ("max_rel_residual", f.max_rel_residual),
+        ("rms_rel_residual", f.rms_rel_residual),
+    ] {
+        number(|| format!("{path}.{key}"), v, Rule::NonNegative, None)?;
+    }
+    const COEFFICIENTS: [&str; 3] = ["per_call_ns", "per_candidate_ns", "per_test_ns"];
+    for (i, name) in f.clamped.iter().enumerate() {
+        if !COEFFICIENTS.contains(&name.as_str()) {
+            return Err((
+                format!("{path}.clamped[{i}]"),
+                format!(
+                    "must name a coefficient ({}), got {name:?}",
+                    COEFFICIENTS.join(", ")
+                ),
+            ));
+        }
+    }
+    for (i, p) in f.points.iter().enumerate() {
+        let key = |k: &str| format!("{path}.points[{i}].{k}");
+        at_least_one(|| key("n"), p.n)?;
+        number(
+            || key("measured_ns"),
+            p.measured_ns,
+            Rule::NonNegative,
+            None,
+        )?;
+        number(
+            || key("predicted_ns"),
+            p.predicted_ns,
+            Rule::NonNegative,
+            None,
+        )?;
+        number(|| key("rel_error"), p.rel_error, Rule::Finite, None)?;
+    }
+    Ok(())
+}
+
+fn live_fit(f: &LiveFitInfo) -> Result<(), Failure> {
+    at_least_one(|| "live_fit.reps".to_string(), f.reps.into())?;
+    for (i, p) in f.points.iter().enumerate() {
+        let key = |k: &str| format!("live_fit.points[{i}].{k}");
+        for (k, v) in [
+            ("live_rate", p.live_rate),
+            ("sim_rate_default", p.sim_rate_default),
+            ("sim_rate_fitted", p.sim_rate_fitted),
+        ] {
+            number(|| key(k), v, Rule::NonNegative, None)?;
+        }
+        for (j, &v) in p.live_rates.iter().enumerate() {
+            number(
+                || key(&format!("live_rates[{j}]")),
+                v,
+                Rule::NonNegative,
+                None,
+            )?;
+        }
+        number(|| key("factor"), p.factor, Rule::Positive, None)?;
+    }
+    Ok(())
+}
+
+/// The `[service]` and `[machine]` durations of the text's table, each at most [`MAX_STEP`]
+/// (read from the table rather than the typed sections so that every key of those sections is
+/// checked, whatever keys the model adds to them).
+fn step_costs(table: &toml::Table) -> Result<(), Failure> {
+    for section in ["service", "machine"] {
+        let Some(toml::Value::Table(t)) = table.get(section) else {
+            continue;
+        };
+        for (key, value) in t {
+            let Some(d) = value.as_str().and_then(|s| SimDuration::parse(s).ok()) else {
+                continue; // the typed parse has already accepted it
+            };
+            if d > MAX_STEP {
+                return Err((
+                    format!("{section}.{key}"),
+                    format!("must be at most {MAX_STEP}, got \"{d}\""),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks every value of `cal`, parsed from `text`.
+pub(super) fn check(cal: &Calibration, text: &str) -> Result<(), Failure> {
+    core("core.rust", &cal.core.rust)?;
+    core("core.cpython", &cal.core.cpython)?;
+    if let Some(cpus) = cal.meta.cpus {
+        at_least_one(|| "meta.cpus".to_string(), cpus.into())?;
+    }
+    if let Some(f) = &cal.live_fit {
+        live_fit(f)?;
+    }
+    match toml::from_str::<toml::Table>(text) {
+        Ok(table) => step_costs(&table),
+        Err(_) => Ok(()), // unreachable: the text has parsed already
+    }
+}
