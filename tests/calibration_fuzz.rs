@@ -10,6 +10,8 @@
 //!   value to a wrong type, NaN, infinity, a negative, a huge number or duration, add an
 //!   unknown key, truncate the text). Case count: [`CASES`] (`PROPTEST_CASES` overrides it).
 
+#[path = "common/fuzz.rs"]
+mod fuzz;
 use execsim::sim::calibration::{Calibration, CalibrationError};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
@@ -20,16 +22,7 @@ const FILES: [&str; 2] = [DEFAULT, LIVE_CPYTHON];
 
 const CASES: u32 = 3_000;
 
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+use fuzz::config;
 
 /// The dotted key of each line (`core.rust.fit.points[2].n`); None for headers, comments and
 /// blank lines.

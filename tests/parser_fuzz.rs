@@ -14,16 +14,7 @@ use toml::{Table, Value};
 const CASES_TEXT: u32 = 1_500;
 const CASES_MUTATED: u32 = 2_500;
 
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+use fuzz::config;
 
 /// Every key a scenario file may have (leaf names), for checking that an error names one.
 const SCHEMA_KEYS: &[&str] = &[

@@ -19,16 +19,7 @@ use toml::{Table, Value};
 const CASES_TEXT: u32 = 1_500;
 const CASES_MUTATED: u32 = 2_500;
 
-fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
-    ProptestConfig {
-        cases,
-        ..ProptestConfig::default()
-    }
-}
+use fuzz::config;
 
 /// A small valid sweep with an inline base scenario.
 const INLINE: &str = include_str!("sweeps/light-and-long.toml");

@@ -1,7 +1,8 @@
 //! Generated TOML values for the parser fuzz tests: integers, floats and booleans at the
 //! edges that validation must reject (negative, zero, huge, NaN, infinite), strings from a
 //! parser's own vocabulary (`words`: durations, enum names, file names) and random ones, and
-//! small arrays and tables of these.
+//! small arrays and tables of these; and the proptest configuration they share.
+#![allow(dead_code)] // each fuzz test file uses part of it
 
 use proptest::prelude::*;
 use toml::Value;
@@ -34,4 +35,16 @@ pub fn toml_value(words: &'static [&'static str]) -> impl Strategy<Value = Value
                 .prop_map(|kv| Value::Table(kv.into_iter().collect())),
         ]
     })
+}
+
+/// `cases` generated cases (the `PROPTEST_CASES` environment variable overrides it).
+pub fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
 }
