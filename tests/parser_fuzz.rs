@@ -209,17 +209,7 @@ fn leaf_name(key: &str) -> &str {
     last.split('[').next().unwrap_or(last)
 }
 
-fn is_value_error(msg: &str) -> bool {
-    [
-        "invalid type",
-        "invalid value",
-        "unknown variant",
-        "invalid duration",
-        "unknown field",
-    ]
-    .iter()
-    .any(|p| msg.starts_with(p))
-}
+use fuzz::is_value_error;
 
 proptest! {
     #![proptest_config(config(CASES_TEXT))]

@@ -33,6 +33,8 @@ use proptest::test_runner::TestCaseError;
 use std::fmt;
 use std::sync::OnceLock;
 
+#[path = "common/fuzz.rs"]
+mod fuzz;
 #[path = "properties/queue_model.rs"]
 mod queue_model;
 #[path = "properties/tools.rs"]
@@ -75,14 +77,9 @@ fn cal() -> &'static Calibration {
 }
 
 fn config(cases: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cases);
     ProptestConfig {
-        cases,
         max_shrink_iters: 2_000,
-        ..ProptestConfig::default()
+        ..fuzz::config(cases)
     }
 }
 

@@ -161,17 +161,7 @@ fn expected_key(m: &Mutation) -> Option<String> {
     }
 }
 
-fn is_value_error(msg: &str) -> bool {
-    [
-        "invalid type",
-        "invalid value",
-        "unknown variant",
-        "invalid duration",
-        "unknown field",
-    ]
-    .iter()
-    .any(|p| msg.starts_with(p))
-}
+use fuzz::is_value_error;
 
 /// Whether `key` is `target` or a path inside it.
 fn within(key: &str, target: &str) -> bool {

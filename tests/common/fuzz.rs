@@ -48,3 +48,17 @@ pub fn config(cases: u32) -> ProptestConfig {
         ..ProptestConfig::default()
     }
 }
+
+/// True if a parser's message is serde's report of a bad value or key (what a rejection
+/// of a generated value says, before the key is prefixed).
+pub fn is_value_error(msg: &str) -> bool {
+    [
+        "invalid type",
+        "invalid value",
+        "unknown variant",
+        "invalid duration",
+        "unknown field",
+    ]
+    .iter()
+    .any(|p| msg.starts_with(p))
+}
