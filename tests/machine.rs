@@ -1,4 +1,4 @@
-//! The machine on its own: scripted threads on cores under CFS, driven through the kernel
+//! The machine on its own: scripted threads on cores under CFS (and halted vCPUs), driven through the kernel
 //! with no interpreter and no service (see `tests/common/mod.rs`).
 //!
 //! Every expected time is a closed form of the configured costs, with the wake-up jitter
@@ -307,4 +307,64 @@ fn a_tick_moves_a_preempted_thread_to_an_idle_core() {
         ]
     );
     assert_eq!(sim.model.machine.cpu_time(x), ms(5));
+}
+
+/// A (core 0) computes for `first`, wakes B (pinned to core 1, idle since the start), computes
+/// 10 µs more and blocks; B computes 10 µs. Returns the log.
+fn wake_after(costs: MachineCosts, first: SimDuration) -> (Vec<Seen>, ThreadId, ThreadId) {
+    let mut sim = ScriptedMachine::sim(2, costs);
+    let b = sim.model.thread(&[CoreId(1)], &[Compute(us(10)), Block]);
+    let a = sim.model.thread(
+        &[CoreId(0)],
+        &[Compute(first), Wake(b), Compute(us(10)), Block],
+    );
+    wake_at(&mut sim, a, SimTime::ZERO);
+    run_to(&mut sim, at(ms(50)));
+    (sim.model.log.clone(), a, b)
+}
+
+#[test]
+fn waking_a_vcpu_halted_beyond_the_poll_window_costs_the_wakee_the_waker_and_cold_caches() {
+    let costs = common::halting_machine_costs();
+    let (c, wi, wh) = (costs.ctx_switch, costs.wake_idle, costs.wake_halted);
+    // Core 1 has been idle since 0. A wakes B at w = wi + c + 1 ms, past `halt_poll`: B
+    // arrives after `wake_halted`, and A's next burst is `wake_halted_waker` longer (its
+    // futex wake took that long). B's first burst carries the cold start of a core idle from
+    // 0 to its dispatch at w + wh: cold_refill * (1 - exp(-(w + wh - halt_poll) / tau)),
+    // 130 µs * (1 - exp(-932 / 2900)) = 35.7 µs with the defaults.
+    let w = at(wi + c + ms(1));
+    let cold = SimDuration(costs.cold_start((w + wh).as_nanos()));
+    assert_eq!(cold.as_nanos() / 100, 357);
+    let (log, a, b) = wake_after(costs, ms(1));
+    assert_eq!(
+        timeline(&log),
+        vec![
+            (at(wi + c), Notice::Idle(a)),
+            (w, Notice::Idle(a)),
+            (w + us(10) + costs.wake_halted_waker, Notice::Idle(a)),
+            (w + wh + c, Notice::Idle(b)),
+            (w + wh + c + us(10) + cold, Notice::Idle(b)),
+        ]
+    );
+}
+
+#[test]
+fn waking_a_vcpu_within_the_poll_window_costs_wake_idle_and_nothing_more() {
+    let costs = common::halting_machine_costs();
+    let (c, wi) = (costs.ctx_switch, costs.wake_idle);
+    // A wakes B after 100 µs: core 1 idled wi + c + 100 µs < halt_poll (200 µs), so B arrives
+    // after `wake_idle`, A pays nothing extra and B's caches are warm.
+    assert!(wi + c + us(100) < costs.halt_poll);
+    let w = at(wi + c + us(100));
+    let (log, a, b) = wake_after(costs, us(100));
+    assert_eq!(
+        timeline(&log),
+        vec![
+            (at(wi + c), Notice::Idle(a)),
+            (w, Notice::Idle(a)),
+            (w + us(10), Notice::Idle(a)),
+            (w + wi + c, Notice::Idle(b)),
+            (w + wi + c + us(10), Notice::Idle(b)),
+        ]
+    );
 }

@@ -25,6 +25,9 @@ impl Machine {
             "compute on a thread not on a core"
         );
         let c = th.core.expect("running thread has a core");
+        // A wake-up it made of a deeply halted vCPU lengthened the call that made it; a start
+        // on such a vCPU runs on cold caches.
+        let work = SimDuration(work.0 + std::mem::take(&mut th.owed));
         th.remaining = work.0;
         th.has_burst = true;
         let core = &mut self.cores[c.0 as usize];

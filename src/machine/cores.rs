@@ -40,6 +40,10 @@ pub(super) struct Core {
     pub tick_pending: bool,
     /// Time spent running bursts.
     pub busy_ns: u64,
+    /// When the core last became idle (its vCPU halted), ns; meaningful while `halted`.
+    pub idle_since: u64,
+    /// The core found nothing to run and has not run a thread since.
+    pub halted: bool,
 }
 
 impl Core {
@@ -55,6 +59,8 @@ impl Core {
             tick_token: 0,
             tick_pending: false,
             busy_ns: 0,
+            idle_since: 0,
+            halted: true,
         }
     }
 

@@ -20,6 +20,29 @@ pub struct MachineCosts {
     /// (idle or busy): real wake-ups vary, and races between a woken thread and a running one
     /// (who takes a just-released GIL first) go either way. Drawn from a seeded stream.
     pub wake_jitter: SimDuration,
+    /// How long a halted vCPU is polled by the host before its thread sleeps (KVM's
+    /// `halt_poll_ns`, 200 µs by default on x86): waking a core idle for longer costs
+    /// `wake_halted` instead of `wake_idle`. Zero: every idle core counts as deeply halted.
+    pub halt_poll: SimDuration,
+    /// Delay before a thread woken onto a core idle for longer than `halt_poll` runs.
+    pub wake_halted: SimDuration,
+    /// Random extra delay, uniform in [0, this], of such a wake-up.
+    pub wake_halted_jitter: SimDuration,
+    /// Extra time the waker spends in the system call that wakes a thread onto a core idle
+    /// for longer than `halt_poll` (charged to its next burst).
+    pub wake_halted_waker: SimDuration,
+    /// Extra CPU time, at most, of the first burst of a thread that starts on a core idle for
+    /// longer than `halt_poll`: once the host stops polling the halted vCPU it runs other
+    /// work on that CPU, and the caches, TLB and branch predictors are cold when the vCPU
+    /// comes back. Measured on this VM kind by `src/calibrate/cold_probe.py` (the same ~60 µs
+    /// of Python timed after its thread slept: +3 µs after 100 µs asleep, +13 after 200,
+    /// +31 after 1 ms, +106 after 5 ms, +126 after 20 ms, against 50 µs); live GIL traces show
+    /// it in the convoy, where a light thread's first Python after a 5 ms wait for the GIL
+    /// holds it for ~100-140 µs instead of ~10-15 µs.
+    pub cold_refill: SimDuration,
+    /// Time constant of the cold start: after `halt_poll + d` of idleness the extra is
+    /// `cold_refill * (1 - exp(-d / cold_refill_tau))`.
+    pub cold_refill_tau: SimDuration,
     /// The timer tick (1/HZ).
     pub tick: SimDuration,
     /// CFS target latency: the period within which every runnable thread should run once.
@@ -38,10 +61,29 @@ impl Default for MachineCosts {
             wake_busy: SimDuration::from_nanos(7_500),
             wake_local: SimDuration::ZERO,
             wake_jitter: SimDuration::from_micros(10),
+            halt_poll: SimDuration::from_micros(200),
+            wake_halted: SimDuration::from_micros(112),
+            wake_halted_jitter: SimDuration::from_micros(25),
+            wake_halted_waker: SimDuration::from_micros(45),
+            cold_refill: SimDuration::from_micros(130),
+            cold_refill_tau: SimDuration::from_micros(2_900),
             tick: SimDuration::from_millis(4),
             sched_latency: SimDuration::from_millis(12),
             min_granularity: SimDuration::from_micros(1_500),
             wakeup_granularity: SimDuration::from_millis(2),
         }
+    }
+}
+
+impl MachineCosts {
+    /// The cold-start extra of a thread starting on a core that was idle for `idle` ns (see
+    /// [`MachineCosts::cold_refill`]), in ns.
+    pub fn cold_start(&self, idle: u64) -> u64 {
+        if idle <= self.halt_poll.0 || self.cold_refill.0 == 0 {
+            return 0;
+        }
+        let d = (idle - self.halt_poll.0) as f64;
+        let tau = self.cold_refill_tau.0.max(1) as f64;
+        (self.cold_refill.0 as f64 * (1.0 - (-d / tau).exp())).round() as u64
     }
 }

@@ -45,9 +45,15 @@ impl Machine {
         }
         let Some(pos) = self.policy.pick_next(c, RunQueues::new(&self.cores)) else {
             self.cores[ci].segment = Segment::Idle;
+            self.cores[ci].idle_since = now;
+            self.cores[ci].halted = true;
             return;
         };
         let t = self.cores[ci].queue.remove(pos);
+        if std::mem::take(&mut self.cores[ci].halted) {
+            let idle = now - self.cores[ci].idle_since;
+            self.threads[t.0 as usize].owed += self.costs.cold_start(idle);
+        }
         self.cores[ci].current = Some(t);
         self.policy.set_next(t, c, now, RunQueues::new(&self.cores));
         let th = &mut self.threads[t.0 as usize];

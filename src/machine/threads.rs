@@ -44,6 +44,10 @@ pub(super) struct Thread {
     /// be plainer, but a fourth variant alone made the lesson run 1% more instructions,
     /// through the event's trace-key `match`.)
     pub checks_pending: u32,
+    /// Extra CPU time its next burst carries, ns: for a wake-up it made of a thread on a vCPU
+    /// halted beyond the host's halt-poll window (the waker's system call is that much
+    /// longer), and for cold caches when it starts on such a vCPU (see `MachineCosts`).
+    pub owed: u64,
 }
 
 impl Thread {
@@ -58,6 +62,7 @@ impl Thread {
             has_burst: false,
             cpu_time: 0,
             checks_pending: 0,
+            owed: 0,
         }
     }
 

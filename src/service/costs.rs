@@ -30,22 +30,56 @@ pub struct ServiceCosts {
     pub pipe_read: SimDuration,
     /// The client's Python per request (encode, loop, decode).
     pub client_py: SimDuration,
-    /// One iteration of the asyncio loop (`_run_once`: selector wrapper, event dispatch).
+    /// The client's Python between `sock.sendall` returning and `sock.recv` releasing the
+    /// GIL: a blocking send retakes the GIL when it returns (`Py_END_ALLOW_THREADS` in
+    /// `sock_sendall`, `Modules/socketmodule.c`), so a client in the server's process takes
+    /// the GIL twice per request. Seen in live GIL traces (`live --gil-trace`): an acquisition
+    /// of about 3 µs between the send and the recv.
+    pub client_after_send_py: SimDuration,
+    /// One iteration of the asyncio loop woken by the selector (`_run_once`: selector
+    /// wrapper, `_process_events`, dispatch), up to the first handle's system call.
     pub loop_iteration_py: SimDuration,
+    /// One iteration of the asyncio loop that found callbacks ready (`_run_once` with
+    /// `timeout = 0`: `epoll_wait(0)` returns nothing, then the ready handles run). asyncio
+    /// resumes a task through `call_soon` (`StreamReader._wakeup_waiter`, `Future`
+    /// callbacks), so each resumption costs one such iteration (live GIL traces: an
+    /// `epoll_wait(0)` between the socket read and the handler's step).
+    pub loop_ready_iteration_py: SimDuration,
     /// Handling readable data: transport callback, StreamReader, handler resumes, `int()`.
     pub loop_read_py: SimDuration,
-    /// `run_in_executor` with a thread or interpreter pool: future, submit, wrap.
+    /// `run_in_executor` with a thread or interpreter pool: the handler resumes, `int()`,
+    /// the future, `submit` up to the work queue's `put` (which wakes an idle worker).
     pub loop_submit_thread_py: SimDuration,
+    /// After the executor's `put`: `_adjust_thread_count`, `wrap_future`, the task yields,
+    /// the rest of the iteration (`concurrent/futures/thread.py`, `asyncio/futures.py`). The
+    /// worker is woken before the loop drops the GIL.
+    pub loop_after_submit_py: SimDuration,
     /// `run_in_executor` with a process pool: work item, queue, wake-up of the manager.
     pub loop_submit_process_py: SimDuration,
-    /// A completed future's callbacks: state copy, handler resumes, `writer.write`.
+    /// A completed future's callbacks as `call_soon_threadsafe` queued them
+    /// (`_chain_future`'s `_call_set_state`: the result copied to the asyncio future, whose
+    /// done-callback schedules the task), run before the self-pipe is drained.
     pub loop_complete_py: SimDuration,
+    /// `_read_from_self` between its two `recv` calls on the self-pipe: the first returns the
+    /// wake-up byte, the second `BlockingIOError` (`asyncio/selector_events.py`).
+    pub loop_self_pipe_py: SimDuration,
+    /// `_read_from_self` after the empty read: `BlockingIOError` handled, the rest of the
+    /// iteration and the start of the next (live GIL traces: a segment of its own before the
+    /// next `epoll_wait`).
+    pub loop_drained_py: SimDuration,
+    /// The handler's step up to the reply's `send`: it resumes, encodes the reply,
+    /// `writer.write` (`_SelectorSocketTransport.write` sends at once).
+    pub loop_write_py: SimDuration,
     /// After the reply is sent: `drain`, the counter, the next `read` awaits.
     pub loop_after_send_py: SimDuration,
     /// Thread-pool worker: taking a work item off the queue.
     pub worker_get_py: SimDuration,
     /// Thread-pool worker: `set_result`, done-callback, `call_soon_threadsafe`.
     pub worker_done_py: SimDuration,
+    /// Thread-pool worker after the self-pipe `send` returns: the rest of the future's
+    /// callbacks, `del work_item`, `_idle_semaphore.release()`, back to the queue's `get`
+    /// (`concurrent/futures/thread.py` `_worker`); one more GIL acquisition per request.
+    pub worker_after_wake_py: SimDuration,
     /// Starting a new pool thread (`threading.Thread.start` and bootstrap).
     pub thread_start: SimDuration,
     /// Switching a worker thread into or out of a sub-interpreter (interpreter pool).
@@ -64,6 +98,8 @@ pub struct ServiceCosts {
     pub process_start: SimDuration,
     /// Thread-per-connection server: per-request Python besides the computation.
     pub conn_thread_py: SimDuration,
+    /// Thread-per-connection server: after the reply's `send` returns, back to `recv`.
+    pub conn_after_send_py: SimDuration,
 }
 
 impl Default for ServiceCosts {
@@ -75,14 +111,21 @@ impl Default for ServiceCosts {
             pipe_write: us(5),
             pipe_read: us(3),
             client_py: us(20),
+            client_after_send_py: us(3),
             loop_iteration_py: us(32),
+            loop_ready_iteration_py: us(5),
             loop_read_py: us(18),
             loop_submit_thread_py: us(30),
+            loop_after_submit_py: us(12),
             loop_submit_process_py: us(35),
             loop_complete_py: us(24),
+            loop_self_pipe_py: us(3),
+            loop_drained_py: us(6),
+            loop_write_py: us(12),
             loop_after_send_py: us(15),
             worker_get_py: us(10),
             worker_done_py: us(12),
+            worker_after_wake_py: us(8),
             thread_start: us(80),
             interp_switch: us(5),
             pickle_py: us(6),
@@ -92,6 +135,7 @@ impl Default for ServiceCosts {
             process_worker_py: us(10),
             process_start: SimDuration::from_micros(2_500),
             conn_thread_py: us(30),
+            conn_after_send_py: us(2),
         }
     }
 }

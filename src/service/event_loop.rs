@@ -1,16 +1,25 @@
-//! The asyncio event loop: selector wait, ready events, the self-pipe.
+//! The asyncio event loop: selector wait, ready callbacks, the self-pipe.
 //!
-//! Models `BaseEventLoop._run_once` for the lesson's server. Each iteration polls the
-//! selector (`epoll_wait`, which releases the GIL; if nothing is ready the thread blocks in it
-//! until a socket or the self-pipe becomes readable), then handles what is ready: for each
-//! connection with a request waiting and its handler awaiting `reader.read`, the read and
-//! the handler up to `run_in_executor` (or, inline, the whole computation and the reply);
-//! for the self-pipe (written by `call_soon_threadsafe` when a future completes), the drain
-//! and, for each completed future, the callbacks, the resumed handler and its reply.
+//! Models `BaseEventLoop._run_once` (`Lib/asyncio/base_events.py`, 3.11) for the lesson's
+//! server, one iteration at a time, with a GIL release at every system call as CPython makes
+//! them. An iteration polls the selector (`epoll_wait`, which releases the GIL; with nothing
+//! ready the thread blocks in it until a socket or the self-pipe becomes readable; with
+//! callbacks ready it polls with timeout 0), then runs, in order: the callbacks scheduled
+//! before it (tasks resumed by `call_soon`), the callbacks `call_soon_threadsafe` added (a
+//! completed executor future), the self-pipe's drain (`_read_from_self`: one `recv` that
+//! returns the wake-up byte and one that finds it empty), and the reads of readable
+//! connections (`_read_ready`: `recv`, `data_received`, `feed_data`, which resumes the handler
+//! through `call_soon`, so the handler runs one iteration later).
+//!
+//! Per thread-pool request the loop thus takes the GIL eight times (after the blocking poll,
+//! the read, the `epoll_wait(0)` before the handler's step; after the poll woken by the
+//! self-pipe, each of the two self-pipe reads, the `epoll_wait(0)` before the reply, and the
+//! reply's send): the sequence recorded by `live --gil-trace` on CPython 3.11.
 
 use super::spec::ExecutorKind;
-use super::world::{Effect, Request, World};
+use super::world::{Effect, LoopTask, Request, World};
 use crate::interp::Step;
+use crate::kernel::SimDuration;
 use crate::machine::ThreadId;
 
 impl World {
@@ -23,62 +32,87 @@ impl World {
         self.loop_polled = false;
         let is_ready =
             |conn: &super::world::Conn| !conn.handler_busy && !conn.server_inbox.is_empty();
-        if self.completions.is_empty() && !self.conns.iter().any(is_ready) {
+        let events = !self.completions.is_empty() || self.conns.iter().any(is_ready);
+        if !events && self.loop_ready.is_empty() {
             // Nothing ready: block in epoll_wait until a socket or the self-pipe wakes us.
             return (Step::Block, Effect::None);
         }
-        self.push(t, Step::Python(c.loop_iteration_py), Effect::None);
+        let overhead = if events {
+            c.loop_iteration_py
+        } else {
+            c.loop_ready_iteration_py
+        };
+        self.push(t, Step::Python(overhead), Effect::None);
+        // The callbacks scheduled by the previous iteration run first.
+        let tasks = std::mem::take(&mut self.loop_ready);
+        for task in tasks {
+            match task {
+                LoopTask::Handle(r) => self.handler_step(t, r),
+                LoopTask::Reply(r) => self.reply_steps(t, r),
+            }
+        }
+        if !self.completions.is_empty() {
+            // call_soon_threadsafe's callbacks, then _read_from_self.
+            while let Some(r) = self.completions.pop_front() {
+                self.push(t, Step::Python(c.loop_complete_py), Effect::None);
+                self.loop_ready.push(LoopTask::Reply(r));
+            }
+            self.push(t, Step::Release(c.pipe_read), Effect::None);
+            self.push(t, Step::Python(c.loop_self_pipe_py), Effect::None);
+            self.push(t, Step::Release(c.pipe_read), Effect::None);
+            self.push(t, Step::Python(c.loop_drained_py), Effect::None);
+        }
         for i in 0..self.conns.len() {
             let conn = &mut self.conns[i];
             if !is_ready(conn) {
                 continue;
             }
             conn.handler_busy = true;
-            let mut r = conn
+            let r = conn
                 .server_inbox
                 .pop_front()
                 .expect("ready connection has data");
             self.push(t, Step::Release(c.recv), Effect::None);
             self.push(t, Step::Python(c.loop_read_py), Effect::None);
-            match self.spec.executor {
-                ExecutorKind::Inline => {
-                    let d = self.compute(&mut r);
-                    self.push(t, Step::Python(d), Effect::None);
-                    self.reply_steps(t, r);
-                }
-                ExecutorKind::Thread | ExecutorKind::Interpreter => {
-                    self.push(t, Step::Python(c.loop_submit_thread_py), Effect::Submit(r));
-                }
-                ExecutorKind::Process => {
-                    if !self.pool.started {
-                        // The first submit forks the worker processes.
-                        self.pool.started = true;
-                        let fork = c.process_start.as_nanos() * self.spec.pool_size() as u64;
-                        self.push(
-                            t,
-                            Step::Release(crate::kernel::SimDuration(fork)),
-                            Effect::None,
-                        );
-                    }
-                    self.push(t, Step::Python(c.loop_submit_process_py), Effect::None);
-                    // Wake the executor manager thread through its wake-up pipe.
-                    self.push(t, Step::Release(c.pipe_write), Effect::Submit(r));
-                }
-            }
-        }
-        if !self.completions.is_empty() {
-            self.push(t, Step::Release(c.pipe_read), Effect::None);
-            while let Some(r) = self.completions.pop_front() {
-                self.push(t, Step::Python(c.loop_complete_py), Effect::None);
-                self.reply_steps(t, r);
-            }
+            self.loop_ready.push(LoopTask::Handle(r));
         }
         self.first(t)
     }
 
-    /// `writer.write(reply)`, then `drain` and back to `reader.read`.
+    /// The handler's step after its read: inline, the whole computation and the reply;
+    /// otherwise `run_in_executor`.
+    fn handler_step(&mut self, t: ThreadId, mut r: Request) {
+        let c = self.costs;
+        match self.spec.executor {
+            ExecutorKind::Inline => {
+                let d = self.compute(&mut r);
+                self.push(t, Step::Python(d), Effect::None);
+                self.reply_steps(t, r);
+            }
+            ExecutorKind::Thread | ExecutorKind::Interpreter => {
+                self.push(t, Step::Python(c.loop_submit_thread_py), Effect::Submit(r));
+                self.push(t, Step::Python(c.loop_after_submit_py), Effect::None);
+            }
+            ExecutorKind::Process => {
+                if !self.pool.started {
+                    // The first submit forks the worker processes.
+                    self.pool.started = true;
+                    let fork = c.process_start.as_nanos() * self.spec.pool_size() as u64;
+                    self.push(t, Step::Release(SimDuration(fork)), Effect::None);
+                }
+                self.push(t, Step::Python(c.loop_submit_process_py), Effect::None);
+                // Wake the executor manager thread through its wake-up pipe.
+                self.push(t, Step::Release(c.pipe_write), Effect::Submit(r));
+                self.push(t, Step::Python(c.loop_after_submit_py), Effect::None);
+            }
+        }
+    }
+
+    /// The handler resumes, `writer.write(reply)` sends it, then `drain` and back to
+    /// `reader.read`.
     fn reply_steps(&mut self, t: ThreadId, r: Request) {
         let c = self.costs;
+        self.push(t, Step::Python(c.loop_write_py), Effect::None);
         self.push(t, Step::Release(c.send), Effect::SendReply(r));
         self.push(
             t,

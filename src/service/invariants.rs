@@ -11,7 +11,7 @@
 //! The layers below check their own: the GIL's in [`crate::interp::invariants`], the
 //! machine's in [`crate::machine::invariants`].
 
-use super::world::{Effect, Request, World};
+use super::world::{Effect, LoopTask, Request, World};
 use crate::kernel::{SimTime, Violation};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, OnceLock};
@@ -122,6 +122,11 @@ impl World {
             &self.completions,
         ] {
             q.iter().for_each(&mut add);
+        }
+        for task in &self.loop_ready {
+            match task {
+                LoopTask::Handle(r) | LoopTask::Reply(r) => add(r),
+            }
         }
         for slot in &self.slots {
             for e in slot

@@ -86,6 +86,16 @@ pub(super) struct Request {
     pub reply: u64,
 }
 
+/// A task step the loop will run in its next iteration (resumed through `call_soon`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LoopTask {
+    /// A handler whose `reader.read` got the request: parse it, then run it inline or
+    /// submit it to the executor.
+    Handle(Request),
+    /// A handler whose executor future completed: write the reply.
+    Reply(Request),
+}
+
 /// What happens when a step ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Effect {
@@ -178,6 +188,8 @@ pub struct World {
     pub(super) loop_thread: Option<ThreadId>,
     pub(super) loop_polled: bool,
     pub(super) completions: VecDeque<Request>,
+    /// Task steps the loop runs in its next iteration (resumed through `call_soon`).
+    pub(super) loop_ready: Vec<LoopTask>,
     pub(super) pool: Pool,
     pub(super) horizon: SimTime,
     /// Invariant checking (None: off, the default): the violations found while handling
@@ -210,6 +222,7 @@ impl World {
             loop_thread: None,
             loop_polled: false,
             completions: VecDeque::new(),
+            loop_ready: Vec::new(),
             pool: Pool::default(),
             horizon,
             checks: None,

@@ -42,11 +42,25 @@ pub fn just_before(t: SimTime) -> SimTime {
     SimTime(t.0 - 1)
 }
 
-/// The default machine costs with the random wake-up jitter off.
+/// The default machine costs with the random wake-up jitter off and no halted vCPUs (a core
+/// never idles past the host's halt-poll window), so that every time is a closed form of
+/// `wake_idle`, `wake_busy` and the step costs. [`halting_machine_costs`] turns the halted
+/// vCPU back on.
 pub fn exact_machine_costs() -> MachineCosts {
     MachineCosts {
         wake_jitter: SimDuration::ZERO,
+        wake_halted_jitter: SimDuration::ZERO,
+        halt_poll: SimDuration::from_secs(3_600),
         ..MachineCosts::default()
+    }
+}
+
+/// [`exact_machine_costs`] with the host's halt-poll window of the defaults: a core idle for
+/// longer is a halted vCPU (costly wake-ups, cold caches).
+pub fn halting_machine_costs() -> MachineCosts {
+    MachineCosts {
+        halt_poll: MachineCosts::default().halt_poll,
+        ..exact_machine_costs()
     }
 }
 
