@@ -129,10 +129,11 @@ impl Runtime {
             return false;
         }
         gil.take(t);
+        // take_gil (Python/ceval_gil.h, 3.11): whoever takes the GIL resets a pending drop
+        // request (`if (gil_drop_request) RESET_GIL_DROP_REQUEST(interp)` after `_ready:`),
+        // not only a thread that set it.
+        gil.drop_request = false;
         let th = &mut self.threads[t.0 as usize];
-        if th.requested {
-            gil.drop_request = false;
-        }
         th.requested = false;
         th.holds = true;
         th.hold_since = q.now().0;

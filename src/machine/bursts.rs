@@ -25,9 +25,12 @@ impl Machine {
             "compute on a thread not on a core"
         );
         let c = th.core.expect("running thread has a core");
-        // A wake-up it made of a deeply halted vCPU lengthened the call that made it; a start
-        // on such a vCPU runs on cold caches.
-        let work = SimDuration(work.0 + std::mem::take(&mut th.owed));
+        // A wake-up it made of a deeply halted vCPU lengthened the call that made it; after a
+        // start on such a vCPU, its first work runs on cold caches.
+        let slow = work.0.min(th.cold_left);
+        th.cold_left -= slow;
+        let extra = (slow as f64 * (self.costs.cold_slowdown - 1.0).max(0.0)).round() as u64;
+        let work = SimDuration(work.0 + extra + std::mem::take(&mut th.owed));
         th.remaining = work.0;
         th.has_burst = true;
         let core = &mut self.cores[c.0 as usize];

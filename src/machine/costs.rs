@@ -31,18 +31,22 @@ pub struct MachineCosts {
     /// Extra time the waker spends in the system call that wakes a thread onto a core idle
     /// for longer than `halt_poll` (charged to its next burst).
     pub wake_halted_waker: SimDuration,
-    /// Extra CPU time, at most, of the first burst of a thread that starts on a core idle for
-    /// longer than `halt_poll`: once the host stops polling the halted vCPU it runs other
-    /// work on that CPU, and the caches, TLB and branch predictors are cold when the vCPU
-    /// comes back. Measured on this VM kind by `src/calibrate/cold_probe.py` (the same ~60 µs
-    /// of Python timed after its thread slept: +3 µs after 100 µs asleep, +13 after 200,
-    /// +31 after 1 ms, +106 after 5 ms, +126 after 20 ms, against 50 µs); live GIL traces show
-    /// it in the convoy, where a light thread's first Python after a 5 ms wait for the GIL
-    /// holds it for ~100-140 µs instead of ~10-15 µs.
-    pub cold_refill: SimDuration,
-    /// Time constant of the cold start: after `halt_poll + d` of idleness the extra is
-    /// `cold_refill * (1 - exp(-d / cold_refill_tau))`.
-    pub cold_refill_tau: SimDuration,
+    /// How much of a thread's work, at most (nominal ns), runs `cold_slowdown` times slower
+    /// after it starts on a core idle for longer than `halt_poll`: once the host stops polling
+    /// the halted vCPU it runs other work on that CPU, and the caches, TLB and branch
+    /// predictors are cold when the vCPU comes back. After `halt_poll + d` of idleness the
+    /// slow work is `cold_work * (1 - exp(-d / cold_work_tau))`. Evidence:
+    /// `src/calibrate/cold_probe.py` (the same ~57 µs of Python timed right after its thread
+    /// slept: 70 µs after 50 µs asleep, 83 after 200 µs, 101 after 1 ms, 176 after 5 ms, 196
+    /// after 20 ms); and live GIL traces of the convoy, where each light thread's GIL holds in
+    /// the first ~100 µs after a 5 ms wait run 4 to 7 times longer than the same segments
+    /// warm (the loop's 30 µs after `epoll_wait` takes ~230 µs, its 47 µs `run_in_executor`
+    /// step ~190 µs).
+    pub cold_work: SimDuration,
+    /// Time constant of how the cold work grows with idleness beyond `halt_poll`.
+    pub cold_work_tau: SimDuration,
+    /// How many times slower cold work runs.
+    pub cold_slowdown: f64,
     /// The timer tick (1/HZ).
     pub tick: SimDuration,
     /// CFS target latency: the period within which every runnable thread should run once.
@@ -65,8 +69,9 @@ impl Default for MachineCosts {
             wake_halted: SimDuration::from_micros(112),
             wake_halted_jitter: SimDuration::from_micros(25),
             wake_halted_waker: SimDuration::from_micros(45),
-            cold_refill: SimDuration::from_micros(130),
-            cold_refill_tau: SimDuration::from_micros(2_900),
+            cold_work: SimDuration::from_micros(60),
+            cold_work_tau: SimDuration::from_micros(2_900),
+            cold_slowdown: 4.0,
             tick: SimDuration::from_millis(4),
             sched_latency: SimDuration::from_millis(12),
             min_granularity: SimDuration::from_micros(1_500),
@@ -76,14 +81,14 @@ impl Default for MachineCosts {
 }
 
 impl MachineCosts {
-    /// The cold-start extra of a thread starting on a core that was idle for `idle` ns (see
-    /// [`MachineCosts::cold_refill`]), in ns.
-    pub fn cold_start(&self, idle: u64) -> u64 {
-        if idle <= self.halt_poll.0 || self.cold_refill.0 == 0 {
+    /// The nominal work, ns, that runs slow after a thread starts on a core that was idle
+    /// for `idle` ns (see [`MachineCosts::cold_work`]).
+    pub fn cold_work_after(&self, idle: u64) -> u64 {
+        if idle <= self.halt_poll.0 || self.cold_work.0 == 0 {
             return 0;
         }
         let d = (idle - self.halt_poll.0) as f64;
-        let tau = self.cold_refill_tau.0.max(1) as f64;
-        (self.cold_refill.0 as f64 * (1.0 - (-d / tau).exp())).round() as u64
+        let tau = self.cold_work_tau.0.max(1) as f64;
+        (self.cold_work.0 as f64 * (1.0 - (-d / tau).exp())).round() as u64
     }
 }

@@ -52,7 +52,7 @@ impl Machine {
         let t = self.cores[ci].queue.remove(pos);
         if std::mem::take(&mut self.cores[ci].halted) {
             let idle = now - self.cores[ci].idle_since;
-            self.threads[t.0 as usize].owed += self.costs.cold_start(idle);
+            self.threads[t.0 as usize].cold_left = self.costs.cold_work_after(idle);
         }
         self.cores[ci].current = Some(t);
         self.policy.set_next(t, c, now, RunQueues::new(&self.cores));

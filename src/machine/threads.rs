@@ -46,8 +46,11 @@ pub(super) struct Thread {
     pub checks_pending: u32,
     /// Extra CPU time its next burst carries, ns: for a wake-up it made of a thread on a vCPU
     /// halted beyond the host's halt-poll window (the waker's system call is that much
-    /// longer), and for cold caches when it starts on such a vCPU (see `MachineCosts`).
+    /// longer).
     pub owed: u64,
+    /// Nominal work, ns, it still runs `cold_slowdown` times slower: set when it starts on a
+    /// vCPU halted beyond the halt-poll window (cold caches; see `MachineCosts::cold_work`).
+    pub cold_left: u64,
 }
 
 impl Thread {
@@ -63,6 +66,7 @@ impl Thread {
             cpu_time: 0,
             checks_pending: 0,
             owed: 0,
+            cold_left: 0,
         }
     }
 
