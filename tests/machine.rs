@@ -331,10 +331,10 @@ fn waking_a_vcpu_halted_beyond_the_poll_window_costs_the_wakee_the_waker_and_col
     // arrives after `wake_halted`, and A's next burst is `wake_halted_waker` longer (its
     // futex wake took that long). B starts on a core idle from 0 to its dispatch at w + wh:
     // its first cold_work * (1 - exp(-(w + wh - halt_poll) / tau)) of work, 60 µs *
-    // (1 - exp(-932 / 2900)) = 16.5 µs with the defaults, runs cold_slowdown (4) times
+    // (1 - exp(-932 / 2900)) = 16.4 µs with the defaults, runs cold_slowdown (4) times
     // slower, so its 10 µs burst takes 40 µs.
     let w = at(wi + c + ms(1));
-    assert_eq!(costs.cold_work_after((w + wh).as_nanos()) / 100, 165);
+    assert_eq!(costs.cold_work_after((w + wh).as_nanos()) / 100, 164);
     let cold = SimDuration((us(10).as_nanos() as f64 * (costs.cold_slowdown - 1.0)) as u64);
     assert_eq!(cold, us(30));
     let (log, a, b) = wake_after(costs, ms(1));
