@@ -116,6 +116,8 @@ pub struct GilTimeline {
     pub to: SimTime,
     /// Rows, top to bottom.
     pub rows: Vec<ThreadRow>,
+    /// The time axis's description.
+    pub time_axis: String,
 }
 
 impl GilTimeline {
@@ -140,6 +142,7 @@ impl GilTimeline {
             from,
             to,
             rows: rows(trace, names, from, to),
+            time_axis: "simulated time (ms)".to_string(),
         }
     }
 }
@@ -210,7 +213,7 @@ impl Figure for GilTimeline {
         let y_fmt = move |y: &f64| rows[n - 1 - (y.floor() as usize).min(n - 1)].name.clone();
         let mut mesh = chart.configure_mesh();
         mesh_style(&mut mesh);
-        mesh.x_desc("simulated time (ms)")
+        mesh.x_desc(self.time_axis.as_str())
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .disable_y_mesh()
