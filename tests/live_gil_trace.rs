@@ -1,9 +1,11 @@
-//! The live GIL trace, for real (about 3 s): a 2 s GIL convoy in CPython (the lesson's
+//! The live GIL trace, for real (about 5 s): a 2 s GIL convoy in CPython (the lesson's
 //! thread pool, the CPU-bound worker alone on core 1, the long request from 0.5 s) traced with
-//! the preload library. The loop, the light client and the CPU-bound worker each hand the GIL
-//! over, time out and request drops; the counters add up; the Chrome trace is valid JSON
-//! with the simulator's slice names; nothing of the run is left behind. Skipped without
-//! python3 (or on a build without a C compiler, which `--gil-trace` then reports).
+//! the preload library: the loop and the light client take the GIL from others, time out and
+//! request drops; the CPU-bound worker takes it back (signalled, rarely timing out) and holds
+//! it most; the counters add up; the Chrome trace is valid JSON with the simulator's slice
+//! names; nothing of the run is left behind. And two spinning threads against the protocol's
+//! count. Skipped without python3 (or on a build without a C compiler, which `--gil-trace`
+//! then reports). The runs are serialised (one lock).
 
 use execsim::cli::live::gil_trace_tracks;
 use execsim::live::gil_trace::preload::shim_library;
@@ -11,6 +13,9 @@ use execsim::live::{run_live, LiveOptions};
 use execsim::output::live_chrome_trace::live_chrome_trace;
 use execsim::sim::scenario::Scenario;
 use execsim::workload::cost::Backend;
+use std::sync::Mutex;
+
+static SERIAL: Mutex<()> = Mutex::new(());
 
 fn python3_available() -> bool {
     std::process::Command::new("python3")
@@ -69,6 +74,7 @@ fn a_traced_convoy_records_every_thread_s_share_of_the_gil_protocol() {
         eprintln!("skipped: python3 or the preload library is missing");
         return;
     }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let s = convoy();
     let mut o = LiveOptions::new(Backend::Cpython);
     o.idle_check = false;
@@ -94,14 +100,10 @@ fn a_traced_convoy_records_every_thread_s_share_of_the_gil_protocol() {
     assert_eq!(sum(|t| t.handoffs), g.handoffs);
     assert_eq!(sum(|t| t.timeouts), g.timeouts);
     assert_eq!(sum(|t| t.drop_requests), g.drop_requests);
-    // The loop, the light client and the CPU-bound worker (the worker holding the GIL
-    // longest) each took it from another thread, timed out and asked for a drop.
-    let worker = threads
-        .iter()
-        .filter(|t| t.name.starts_with("worker-"))
-        .max_by_key(|t| t.gil.hold_ns)
-        .expect("a pool worker");
-    for name in ["event-loop", "client:simple", worker.name.as_str()] {
+    // The loop and the light client each took the GIL from another thread, timed out and
+    // asked for a drop; the CPU-bound worker (the worker holding the GIL longest) took it
+    // back (signalled: it rarely times out) and held it most of the convoy.
+    for name in ["event-loop", "client:simple"] {
         let t = threads.iter().find(|t| t.name == name).expect(name);
         assert!(
             t.gil.handoffs > 0 && t.gil.timeouts > 0 && t.gil.drop_requests > 0,
@@ -109,6 +111,12 @@ fn a_traced_convoy_records_every_thread_s_share_of_the_gil_protocol() {
             t.gil
         );
     }
+    let worker = threads
+        .iter()
+        .filter(|t| t.name.starts_with("worker-"))
+        .max_by_key(|t| t.gil.hold_ns)
+        .expect("a pool worker");
+    assert!(worker.gil.handoffs > 0, "{:?}", worker.gil);
     assert!(worker.gil.hold_ns > 500_000_000, "{:?}", worker.gil);
 
     // The last phase (from 1 s) and the light client's drop requests per request.
@@ -143,8 +151,10 @@ fn a_traced_convoy_records_every_thread_s_share_of_the_gil_protocol() {
 
 /// Two CPU-bound threads for `T` seconds at switch interval `I`: the waiting one times out
 /// every interval with no switch in between and sets the drop request; the holder drops; the
-/// waiter takes the GIL. So drop requests ≈ timeouts ≈ hand-offs ≈ T / I (fewer when the
-/// machine is busy: every cycle also waits for a core).
+/// waiter takes the GIL. So drop requests ≈ hand-offs ≈ T / I, and never more: a request
+/// needs a whole interval without a switch. (Fewer when the machine is busy: every cycle also
+/// waits for a core, and a waiter woken late finds the GIL just released: a timeout without a
+/// request.)
 #[test]
 fn two_spinning_threads_follow_the_protocol_s_count() {
     if !python3_available() || shim_library().is_err() {
@@ -164,6 +174,7 @@ ts = [threading.Thread(target=spin) for _ in range(2)]
 for t in ts: t.start()
 for t in ts: t.join()
 "#;
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let session = GilTraceSession::start(0.005, 1.0).unwrap();
     let mut cmd = std::process::Command::new("python3");
     cmd.args(["-I", "-c", SPIN]);
@@ -172,18 +183,17 @@ for t in ts: t.join()
     let pid = child.id();
     assert!(child.wait_with_output().unwrap().status.success());
     let files = session.read(pid).unwrap();
-    let c = gil_counts(&files[0].records, 0, u64::MAX);
+    let end = files[0].records.last().unwrap().t_ns + 1;
+    let c = gil_counts(&files[0].records, 0, end);
     let predicted = 1.0 / 0.005;
     eprintln!(
         "2 threads x 1 s at 5 ms: {} drop requests, {} timeouts, {} hand-offs (T/I = {predicted})",
         c.drop_requests, c.timeouts, c.handoffs
     );
     let d = c.drop_requests as f64;
-    assert!(d <= predicted + 2.0 && d >= 0.3 * predicted, "{c:?}");
-    // Every forced hand-off follows a drop request; every drop request follows a timeout.
-    assert!(c.handoffs.abs_diff(c.drop_requests) <= 4, "{c:?}");
-    assert!(
-        c.timeouts >= c.drop_requests && c.timeouts - c.drop_requests <= 4,
-        "{c:?}"
-    );
+    assert!(d <= predicted + 2.0 && d >= 0.1 * predicted, "{c:?}");
+    // Every hand-off but those of the threads' start and end follows a drop request; every
+    // drop request follows a timeout.
+    assert!(c.handoffs <= c.drop_requests + 6, "{c:?}");
+    assert!(c.drop_requests <= c.timeouts, "{c:?}");
 }
