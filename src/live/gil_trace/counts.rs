@@ -256,7 +256,7 @@ mod tests {
     fn convoy() -> Vec<Record> {
         use Event::*;
         let trace = vec![
-            acquire(0, A, 1),
+            acquire(1, A, 1), // t = 0 would read as a slot never written
             r(10, B, GilMutexLock),
             enter(10, B, 1),
             exit(5_010, B, 1, true, true),
@@ -310,7 +310,7 @@ mod tests {
             (3, 2, 3, 2)
         );
         let want = [
-            (A, times(5_050 + (20_000 - 15_110), 15_110 - 5_080)),
+            (A, times(5_049 + (20_000 - 15_110), 15_110 - 5_080)),
             (B, times(15_100 - 5_070, 5_070 - 10)),
             (C, times(0, 20_000 - 10_090)),
         ];
@@ -343,7 +343,7 @@ mod tests {
         // A window that ends early closes the open hold and waits there.
         let c = gil_counts(&convoy(), 0, 5_000);
         assert_eq!((c.acquisitions, c.timeouts, c.drop_requests), (1, 0, 0));
-        assert_eq!((c.threads[&A].hold_ns, c.threads[&A].wait_ns), (5_000, 0));
+        assert_eq!((c.threads[&A].hold_ns, c.threads[&A].wait_ns), (4_999, 0));
         assert_eq!(c.threads[&B], times(0, 4_990));
     }
 }
