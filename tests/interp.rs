@@ -196,6 +196,7 @@ fn a_thread_back_from_a_system_call_barges_ahead_of_a_signalled_waiter() {
             handoffs: 1,
             drop_requests: 0,
             acquisitions: 2,
+            timeouts: 0,
         }
     );
     // B arrives, finds the GIL held and waits again: it was signalled, not timed out, so
@@ -308,6 +309,7 @@ fn each_interpreter_has_its_own_gil() {
                 handoffs: 1,
                 drop_requests: 0,
                 acquisitions: 1,
+                timeouts: 0,
             }
         );
     }
@@ -317,4 +319,35 @@ fn each_interpreter_has_its_own_gil() {
     let took = start + k.i + k.s + k.wi + k.dn + k.wi;
     assert_eq!(began(&shared, b, ThreadActivity::GilWait)[0], start);
     assert_eq!(began(&shared, b, ThreadActivity::Python)[0], took);
+}
+
+#[test]
+fn a_timed_out_wait_is_counted_and_its_thread_s_wait_time_runs_to_the_acquisition() {
+    let k = costs();
+    let start = at(k.wi + k.c);
+    let mut sim = runtime(2);
+    let i = sim.model.interpreter(GilKind::Cpython, INTERVAL);
+    let script = [Do(Step::Python(ms(10)))];
+    let a = sim.model.thread(i, &[CoreId(0)], &script);
+    let b = sim.model.thread(i, &[CoreId(1)], &script);
+    wake_at(&mut sim, a, SimTime::ZERO);
+    wake_at(&mut sim, b, SimTime::ZERO);
+    // As in `each_interpreter_has_its_own_gil`: B waits one interval (+ slack), its wait
+    // times out, it requests the drop, A drops, B takes the GIL.
+    let took = start + k.i + k.s + k.wi + k.dn + k.wi;
+    run_to(&mut sim, took);
+    let rt = &sim.model.rt;
+    assert_eq!(rt.gil_holder(i), Some(b));
+    assert_eq!(
+        rt.gil_stats(i),
+        GilStats {
+            handoffs: 2,
+            drop_requests: 1,
+            acquisitions: 2,
+            timeouts: 1,
+        }
+    );
+    assert_eq!(rt.gil_wait_time(b, took), took - start);
+    assert_eq!(rt.gil_wait_time(a, took), SimDuration::ZERO);
+    assert_eq!(rt.gil_hold_time(a, took), took - start - k.wi);
 }

@@ -3,7 +3,11 @@
 //! kept here so that `src/main.rs` only routes to them.
 
 use crate::live::compare::compare;
+use crate::live::gil_trace::LiveGilTrace;
 use crate::live::{run_live, LiveError, LiveOptions, PartialRun};
+use crate::output::live_chrome_trace::{
+    live_chrome_trace, CallSlice, LiveTraceTracks, ProcessTrack, ThreadTrack,
+};
 use crate::output::plot::{overlay::sim_vs_live, save};
 use crate::sim::calibration::Calibration;
 use crate::sim::scenario::Scenario;
@@ -32,6 +36,11 @@ pub struct LiveArgs {
     /// Skip the check that the machine is idle before the run.
     #[arg(long)]
     pub no_idle_check: bool,
+    /// Cpython backend: trace the service's GIL (every take, drop, timed wait and forced
+    /// switch, and the blocking calls around them) and write it to this file as Chrome Trace
+    /// Event JSON, like `run --trace`; the report then has the GIL's counters.
+    #[arg(long, value_name = "OUT.json")]
+    pub gil_trace: Option<PathBuf>,
 }
 
 /// `execsim compare FILE... --backend B [--reps K]`.
@@ -64,6 +73,11 @@ pub struct CompareArgs {
     /// Before each live run, wait up to this many seconds for the machine to be idle.
     #[arg(long, default_value_t = 120.0)]
     pub idle_wait: f64,
+    /// Compare the GILs instead (cpython backend): the server GIL's counters, drop requests
+    /// per request and per-thread times, simulated vs live (traced), and both GIL timelines
+    /// of the same 100 ms (gil-SCENARIO.png and .svg in --plot-dir).
+    #[arg(long)]
+    pub gil: bool,
 }
 
 /// `execsim __live child|worker CONFIG` (hidden: the rust backend's own processes).
@@ -102,6 +116,7 @@ pub fn live(args: LiveArgs) -> Result<()> {
         show_progress(args.json),
     );
     opts.idle_check = !args.no_idle_check;
+    opts.gil_trace = args.gil_trace.is_some();
     let out = match run_live(&scenario, &opts) {
         Ok(out) => out,
         Err(e) => {
@@ -116,6 +131,9 @@ pub fn live(args: LiveArgs) -> Result<()> {
     };
     for w in &out.warnings {
         eprintln!("warning: {w}");
+    }
+    if let (Some(path), Some(trace)) = (&args.gil_trace, &out.gil_trace) {
+        write_gil_trace(path, trace)?;
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&out.result)?);
@@ -139,8 +157,37 @@ pub fn live(args: LiveArgs) -> Result<()> {
                 "STILL LISTENING"
             }
         );
+        if let (Some(path), Some(trace)) = (&args.gil_trace, &out.gil_trace) {
+            let files: Vec<String> = trace
+                .processes
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{} (pid {}): {} records, {:.1} MiB{}",
+                        p.name,
+                        p.pid,
+                        p.records,
+                        p.bytes as f64 / (1 << 20) as f64,
+                        if p.dropped > 0 {
+                            format!(", {} DROPPED", p.dropped)
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect();
+            println!("GIL trace: {}", files.join("; "));
+            println!("GIL trace written to {}", path.display());
+        }
     }
     Ok(())
+}
+
+/// Writes a live GIL trace as Chrome Trace Event JSON.
+fn write_gil_trace(path: &Path, trace: &LiveGilTrace) -> Result<()> {
+    let json = live_chrome_trace(&gil_trace_tracks(trace));
+    std::fs::write(path, serde_json::to_vec(&json)?)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Prints what a run that was cut short measured, marked truncated: with `json`, the result
@@ -178,12 +225,20 @@ pub fn compare_cmd(args: CompareArgs) -> Result<()> {
         None => Calibration::default_embedded(),
     };
     let progress = show_progress(args.json);
-    let mut opts = options(args.backend, args.python, args.emulate_gil, progress);
+    let mut opts = options(
+        args.backend,
+        args.python.clone(),
+        args.emulate_gil,
+        progress,
+    );
     anyhow::ensure!(
         args.idle_wait.is_finite() && (0.0..=3600.0).contains(&args.idle_wait),
         "--idle-wait must be 0 to 3600 seconds"
     );
     opts.idle_wait = std::time::Duration::from_secs_f64(args.idle_wait);
+    if args.gil {
+        return compare_gil_cmd(&args, &cal, &opts);
+    }
     let mut all = Vec::new();
     for file in &args.files {
         let scenario = load(file)?;
@@ -283,4 +338,88 @@ pub fn internal(args: InternalArgs) -> Result<()> {
         other => anyhow::bail!("unknown live role {other:?} (child or worker)"),
     };
     std::process::exit(code)
+}
+
+/// Runs `execsim compare --gil`: the GILs, simulated and live, for each file.
+fn compare_gil_cmd(args: &CompareArgs, cal: &Calibration, opts: &LiveOptions) -> Result<()> {
+    anyhow::ensure!(
+        args.backend == Backend::Cpython,
+        "--gil compares CPython's GIL: it needs --backend cpython"
+    );
+    let mut all = Vec::new();
+    for file in &args.files {
+        let scenario = load(file)?;
+        let c = crate::live::compare_gil::compare_gil(&scenario, cal, opts, args.reps, |k, _| {
+            if opts.progress {
+                eprintln!("  {} repetition {} done", scenario.label(), k + 1);
+            }
+        })?;
+        for w in &c.warnings {
+            eprintln!("warning: {w}");
+        }
+        let stem = format!("gil-{}", c.scenario);
+        let plots =
+            match &c.live_trace {
+                Some(live) => {
+                    let names = live.thread_names();
+                    let fig = crate::output::plot::gil_compare::GilTimelines::new(
+                        &c.scenario,
+                        (&c.sim_trace, &c.sim_names),
+                        (&live.activity, &names),
+                        c.window,
+                    );
+                    Some(save(&fig, &args.plot_dir, &stem).with_context(|| {
+                        format!("drawing {stem} in {}", args.plot_dir.display())
+                    })?)
+                }
+                None => None,
+            };
+        if !args.json {
+            print!("{c}");
+            if let Some(p) = plots {
+                println!("timelines: {} and {}\n", p[0].display(), p[1].display());
+            }
+        }
+        all.push(c);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+    }
+    Ok(())
+}
+
+/// A live GIL trace as the Chrome export reads it.
+pub fn gil_trace_tracks(trace: &LiveGilTrace) -> LiveTraceTracks {
+    LiveTraceTracks {
+        processes: trace
+            .processes
+            .iter()
+            .map(|p| ProcessTrack {
+                pid: p.pid,
+                name: format!("{} (interpreter {})", p.name, p.interp),
+            })
+            .collect(),
+        threads: trace
+            .threads
+            .iter()
+            .map(|t| ThreadTrack {
+                pid: t.pid,
+                tid: t.tid,
+                name: t.name.clone(),
+            })
+            .collect(),
+        activity: trace.activity.clone(),
+        calls: trace
+            .calls
+            .iter()
+            .map(|c| CallSlice {
+                thread: c.thread.0 as usize,
+                name: c.span.call.name().to_string(),
+                from: c.from,
+                to: c.to,
+                args: serde_json::json!({"arg": c.span.arg, "ret": c.span.ret}),
+            })
+            .collect(),
+        end: trace.end,
+    }
 }

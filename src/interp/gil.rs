@@ -137,6 +137,9 @@ impl Runtime {
         th.requested = false;
         th.holds = true;
         th.hold_since = q.now().0;
+        if let Some(since) = th.wait_since.take() {
+            th.wait_total += q.now().0 - since;
+        }
         th.wait_token += 1;
         th.deadline = None;
         th.signalled = false;
@@ -213,6 +216,7 @@ impl Runtime {
         let switch_number = gil.switch_number;
         let th = &mut self.threads[t.0 as usize];
         th.phase = Phase::GilWait;
+        th.wait_since.get_or_insert(q.now().0);
         th.wait_token += 1;
         th.saved_switch = switch_number;
         th.timed_out = false;
@@ -305,6 +309,7 @@ impl Runtime {
                 th.deadline = None;
                 th.timed_out = true;
                 th.wait_token += 1;
+                self.gil_of_mut(thread).stats.timeouts += 1;
                 self.machine.wake(thread, None, q);
             }
             _ => th.deadline = None,

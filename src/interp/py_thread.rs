@@ -52,6 +52,10 @@ pub(super) struct PyThread {
     pub hold_since: u64,
     /// Time it held its GIL before the current hold.
     pub hold_total: u64,
+    /// When its current wait to take the GIL began (None: not waiting).
+    pub wait_since: Option<u64>,
+    /// Time it waited to take its GIL before the current wait.
+    pub wait_total: u64,
 }
 
 impl PyThread {
@@ -72,6 +76,8 @@ impl PyThread {
             timer_pending: false,
             hold_since: 0,
             hold_total: 0,
+            wait_since: None,
+            wait_total: 0,
         }
     }
 }

@@ -145,6 +145,14 @@ impl Runtime {
         SimDuration(th.hold_total + open)
     }
 
+    /// Total time a thread has waited to take its GIL (`take_gil`'s timed waits, from the
+    /// first wait of an acquisition to the acquisition; up to `now`).
+    pub fn gil_wait_time(&self, t: ThreadId, now: SimTime) -> SimDuration {
+        let th = &self.threads[t.0 as usize];
+        let open = th.wait_since.map_or(0, |s| now.0 - s);
+        SimDuration(th.wait_total + open)
+    }
+
     /// Number of interpreters.
     pub fn interpreters(&self) -> usize {
         self.interps.len()

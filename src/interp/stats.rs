@@ -11,4 +11,7 @@ pub struct GilStats {
     pub drop_requests: u64,
     /// Times a thread took the GIL (any thread, including re-takes by the same thread).
     pub acquisitions: u64,
+    /// Timed waits in `take_gil` that ran out (`COND_TIMED_WAIT` timing out), whether or not
+    /// they then set the drop request.
+    pub timeouts: u64,
 }

@@ -19,12 +19,16 @@
 //! process asks the OS about itself (affinity, thread id, clock), [`stats`] the median and
 //! spread of repeated measurements, [`progress`] the progress bars.
 //!
-//! [`compare`] runs simulation and live runs side by side; [`crate::calibrate::live_fit`] fits the simulator's
+//! [`gil_trace`] records the CPython service's GIL during a run (`--gil-trace`).
+//!
+//! [`compare`] runs simulation and live runs side by side ([`compare_gil`]: their GILs); [`crate::calibrate::live_fit`] fits the simulator's
 //! per-step costs from live runs.
 
 pub mod compare;
+pub mod compare_gil;
 pub mod config;
 pub mod cpython;
+pub mod gil_trace;
 pub mod lifeline;
 pub mod os;
 pub mod partial;
@@ -71,6 +75,9 @@ pub struct LiveOptions {
     /// With the idle check: wait up to this long for the machine to become idle (other
     /// load below 15% of a core) before starting; the run then starts anyway, with a warning.
     pub idle_wait: Duration,
+    /// Cpython backend: trace the service's GIL ([`gil_trace`]); the outcome then has the GIL
+    /// figures and [`LiveOutcome::gil_trace`].
+    pub gil_trace: bool,
 }
 
 impl LiveOptions {
@@ -86,6 +93,7 @@ impl LiveOptions {
             emulate_gil: false,
             startup_timeout: Duration::from_secs(20),
             idle_wait: Duration::ZERO,
+            gil_trace: false,
         }
     }
 }
@@ -107,6 +115,9 @@ pub struct LiveOutcome {
     pub port: u16,
     /// Nothing listened on the port after the run.
     pub port_released: bool,
+    /// The GIL trace, with [`LiveOptions::gil_trace`].
+    #[serde(skip)]
+    pub gil_trace: Option<gil_trace::LiveGilTrace>,
 }
 
 /// When a process died, for [`LiveError::Died`]'s message.

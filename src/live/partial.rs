@@ -143,6 +143,7 @@ mod tests {
             threads: Vec::new(),
             gil: Vec::new(),
             core_utilisation: vec![0.5],
+            gil_last_phase: None,
         };
         let p = seen.partial(
             template,

@@ -8,6 +8,8 @@
 //! counted so far ([`super::partial`]).
 
 use super::config::{self, ChildConfig, EmulatedGil};
+use super::gil_trace::names::ThreadNames;
+use super::gil_trace::GilTraceSession;
 use super::partial::{PartialRun, SecondsSeen};
 use super::protocol::{self, Message, Summary};
 use super::supervise::{self, Group, Output};
@@ -46,8 +48,17 @@ fn backend_command(
     })
 }
 
-fn spawn(group: &mut Group, opts: &LiveOptions, cfg: &ChildConfig) -> Result<usize, LiveError> {
-    let cmd = backend_command(opts, cfg)?;
+fn spawn(
+    group: &mut Group,
+    opts: &LiveOptions,
+    cfg: &ChildConfig,
+    gil_trace: Option<&GilTraceSession>,
+) -> Result<usize, LiveError> {
+    let mut cmd = backend_command(opts, cfg)?;
+    // Only the service (and the pool workers it forks) is traced.
+    if let Some(session) = gil_trace.filter(|_| cfg.role == config::Role::Service) {
+        session.configure(&mut cmd);
+    }
     group.spawn(cmd).map_err(|e| {
         if opts.backend == Backend::Cpython && e.kind() == std::io::ErrorKind::NotFound {
             LiveError::PythonNotFound(opts.python.clone())
@@ -185,11 +196,12 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         .then(|| wait_until_idle(opts.idle_wait, &mut warnings));
     let duration = scenario.duration.as_secs_f64();
     let full = child_config(scenario, opts)?;
+    let gil_session = gil_trace_session(scenario, opts, full.switch_interval_s)?;
     if opts.handle_ctrlc {
         supervise::install_ctrlc_handler();
     }
     let mut group = Group::new();
-    let started = start(&mut group, opts, &full, &mut warnings)?;
+    let started = start(&mut group, opts, &full, &mut warnings, gil_session.as_ref())?;
     let cpu_before = procfs::cpu_times();
     let seconds = scenario.duration.as_nanos().div_ceil(1_000_000_000);
     let mut progress = progress::Progress::new(
@@ -209,7 +221,7 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         &mut seen,
     );
     let header = |cpu_after| header(scenario, opts, &cpu_before, cpu_after);
-    let summaries = match collected {
+    let mut summaries = match collected {
         Ok(s) => s,
         Err(Stop::Failed(e)) => return Err(e),
         Err(Stop::Died { idx, message }) => {
@@ -221,25 +233,30 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         }
     };
     let cpu_after = procfs::cpu_times();
-    // Per-thread CPU time and last core, read before the processes are killed.
+    summaries.sort_by_key(|(idx, _)| *idx); // the service's first: it is interpreter 0
+                                            // Per-thread CPU time and last core, read before the processes are killed.
     let threads = thread_results(&summaries);
-    let cleanup = group.shutdown();
+    let mut names = ThreadNames::from_summaries(summaries.iter().map(|(_, s)| s));
+    let (cleanup, port_released) = shut_down(&mut group, started.port, &mut warnings);
     progress.finish();
     let port = started.port;
-    let port_released = supervise::port_released(port, Duration::from_secs(1));
-    if !cleanup.group_empty {
-        warnings.push("a process of the live run could not be reaped".into());
-    }
-    if !port_released {
-        warnings.push(format!("port {port} is still listening after the run"));
-    }
     let (clients, gil) = client_and_gil_results(&full, summaries, seconds as usize)?;
-    let result = RunResult {
+    let mut result = RunResult {
         clients,
         threads,
         gil,
         ..header(&cpu_after)
     };
+    let gil_trace = gil_session
+        .map(|session| {
+            let (pid, t0) = (started.pid, started.t0_ns);
+            let (trace, lost) = session
+                .finish(pid, t0, scenario, &mut names, &mut result)
+                .map_err(|message| child_err(&group, started.service, message))?;
+            warnings.extend(lost);
+            Ok::<_, LiveError>(trace)
+        })
+        .transpose()?;
     Ok(LiveOutcome {
         result,
         runtime: started.runtime,
@@ -248,7 +265,45 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         cleanup,
         port,
         port_released,
+        gil_trace,
     })
+}
+
+/// Kills and reaps the run's processes; says whether the group is empty and the port
+/// released (with a warning if not).
+fn shut_down(
+    group: &mut Group,
+    port: u16,
+    warnings: &mut Vec<String>,
+) -> (supervise::GroupCleanup, bool) {
+    let cleanup = group.shutdown();
+    let port_released = supervise::port_released(port, Duration::from_secs(1));
+    if !cleanup.group_empty {
+        warnings.push("a process of the live run could not be reaped".into());
+    }
+    if !port_released {
+        warnings.push(format!("port {port} is still listening after the run"));
+    }
+    (cleanup, port_released)
+}
+
+/// The GIL tracing of a run, when asked for (cpython backend only).
+fn gil_trace_session(
+    scenario: &Scenario,
+    opts: &LiveOptions,
+    switch_interval_s: f64,
+) -> Result<Option<GilTraceSession>, LiveError> {
+    if !opts.gil_trace {
+        return Ok(None);
+    }
+    if opts.backend != Backend::Cpython {
+        return Err(LiveError::Scenario(
+            "--gil-trace traces CPython's GIL: it needs --backend cpython".into(),
+        ));
+    }
+    GilTraceSession::start(switch_interval_s, scenario.duration.as_secs_f64())
+        .map(Some)
+        .map_err(LiveError::Scenario)
 }
 
 /// The children's configuration (the service's, with the clients process's clients in it).
@@ -288,6 +343,7 @@ fn header(
         threads: Vec::new(),
         gil: Vec::new(),
         core_utilisation: procfs::utilisation(cpu_before, cpu_after),
+        gil_last_phase: None,
     }
 }
 
@@ -336,6 +392,10 @@ struct Started {
     runtime: String,
     /// Processes that report counts and a summary (1, or 2 with a clients process).
     reporters: usize,
+    /// The run's time 0, CLOCK_MONOTONIC ns.
+    t0_ns: u64,
+    /// The service's process id.
+    pid: u32,
 }
 
 /// Starts the service, waits until it listens, then starts the clients process (if the
@@ -345,9 +405,10 @@ fn start(
     opts: &LiveOptions,
     full: &ChildConfig,
     warnings: &mut Vec<String>,
+    gil_trace: Option<&GilTraceSession>,
 ) -> Result<Started, LiveError> {
     let (svc_cfg, clients_cfg) = config::split_roles(full);
-    let svc = spawn(group, opts, &svc_cfg)?;
+    let svc = spawn(group, opts, &svc_cfg, gil_trace)?;
     let timeout = opts.startup_timeout;
     let ready = |group: &mut Group, idx: usize, warnings: &mut Vec<String>| {
         wait_ready(group, idx, Instant::now() + timeout, timeout, warnings).map_err(|stop| {
@@ -362,6 +423,7 @@ fn start(
         port: Some(port),
         t0_ns: Some(t0_ns),
         python,
+        pid,
         ..
     } = ready_msg
     else {
@@ -375,7 +437,7 @@ fn start(
     if let Some(mut c) = clients_cfg {
         c.port = Some(port);
         c.t0_ns = Some(t0_ns);
-        let idx = spawn(group, opts, &c)?;
+        let idx = spawn(group, opts, &c, gil_trace)?;
         ready(group, idx, warnings)?;
         reporters = 2;
     }
@@ -384,6 +446,8 @@ fn start(
         port,
         runtime: python.unwrap_or_else(|| opts.backend.to_string()),
         reporters,
+        t0_ns,
+        pid,
     })
 }
 
@@ -485,7 +549,9 @@ fn client_and_gil_results(
                 handoffs: g.handoffs,
                 drop_requests: g.drop_requests,
                 acquisitions: g.acquisitions,
+                timeouts: 0,
                 hold_s: Vec::new(),
+                wait_s: Vec::new(),
             });
         }
         for c in s.clients {

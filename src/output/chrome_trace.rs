@@ -6,6 +6,17 @@ use crate::interp::{ThreadActivity, TraceRecord};
 use crate::kernel::SimTime;
 use serde_json::{json, Value};
 
+/// The name of a slice of activity `a` (the same in simulated and live traces).
+pub fn slice_name(a: ThreadActivity) -> &'static str {
+    match a {
+        ThreadActivity::Python => "python (GIL held)",
+        ThreadActivity::Native => "native / syscall",
+        ThreadActivity::GilWait => "waiting for GIL",
+        ThreadActivity::Runnable => "runnable",
+        ThreadActivity::Blocked => "blocked",
+    }
+}
+
 /// Builds the trace JSON from activity records, thread names and the end of the run.
 /// Blocked stretches are left out (they are the background).
 pub fn chrome_trace(records: &[TraceRecord], names: &[String], end: SimTime) -> Value {
@@ -21,13 +32,7 @@ pub fn chrome_trace(records: &[TraceRecord], names: &[String], end: SimTime) -> 
             if act == ThreadActivity::Blocked || to <= from {
                 return;
             }
-            let label = match act {
-                ThreadActivity::Python => "python (GIL held)",
-                ThreadActivity::Native => "native / syscall",
-                ThreadActivity::GilWait => "waiting for GIL",
-                ThreadActivity::Runnable => "runnable",
-                ThreadActivity::Blocked => "blocked",
-            };
+            let label = slice_name(act);
             events.push(json!({
                 "ph": "X", "name": label, "cat": "thread", "pid": 1, "tid": tid,
                 "ts": from.as_nanos() as f64 / 1000.0,

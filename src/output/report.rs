@@ -46,13 +46,7 @@ pub fn run_report(r: &RunResult) -> String {
             l.max
         );
     }
-    for g in r.gil.iter().filter(|g| g.has_gil && g.acquisitions > 0) {
-        let _ = writeln!(
-            out,
-            "GIL of interpreter {}: {} hand-offs, {} drop requests, {} acquisitions",
-            g.interp, g.handoffs, g.drop_requests, g.acquisitions
-        );
-    }
+    out.push_str(&super::gil_report::gil_block(r));
     let _ = writeln!(out, "thread            core   cpu s   GIL held s");
     for t in &r.threads {
         let _ = writeln!(

@@ -4,6 +4,7 @@
 pub mod builder;
 pub mod calibration;
 pub mod check;
+pub mod gil_snapshot;
 pub mod lesson;
 pub mod results;
 pub mod run;

@@ -113,17 +113,42 @@ pub struct GilResult {
     pub drop_requests: u64,
     /// Acquisitions, including re-takes.
     pub acquisitions: u64,
+    /// Timed waits for the GIL that ran out (each may or may not have set a drop request).
+    #[serde(default)]
+    pub timeouts: u64,
     /// Seconds each of the interpreter's threads held this GIL, by thread name.
     #[serde(default)]
     pub hold_s: Vec<ThreadHold>,
+    /// Seconds each of the interpreter's threads waited to take this GIL (`take_gil`'s waits,
+    /// from the first timed wait of an acquisition to the acquisition), by thread name.
+    #[serde(default)]
+    pub wait_s: Vec<ThreadHold>,
 }
 
-/// How long one thread held its interpreter's GIL.
+impl GilResult {
+    /// The seconds thread `name` held this GIL (0 if it is not listed).
+    pub fn hold_of(&self, name: &str) -> f64 {
+        seconds_of(&self.hold_s, name)
+    }
+
+    /// The seconds thread `name` waited for this GIL (0 if it is not listed).
+    pub fn wait_of(&self, name: &str) -> f64 {
+        seconds_of(&self.wait_s, name)
+    }
+}
+
+fn seconds_of(list: &[ThreadHold], name: &str) -> f64 {
+    list.iter()
+        .find(|h| h.thread == name)
+        .map_or(0.0, |h| h.seconds)
+}
+
+/// How long one thread held (in `hold_s`) or waited for (in `wait_s`) its interpreter's GIL.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ThreadHold {
     /// Thread name.
     pub thread: String,
-    /// Seconds holding the GIL.
+    /// Seconds holding (or waiting for) the GIL.
     pub seconds: f64,
 }
 
@@ -150,6 +175,11 @@ pub struct RunResult {
     pub gil: Vec<GilResult>,
     /// Busy fraction of each core.
     pub core_utilisation: Vec<f64>,
+    /// The GIL over the run's last phase (from the last client's start to the end), with the
+    /// drop requests per completed request of each client. Simulation always has it; a live
+    /// run has it when its GIL was traced (`live --gil-trace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gil_last_phase: Option<GilPhase>,
 }
 
 impl RunResult {
@@ -165,5 +195,77 @@ impl RunResult {
     /// The client with this name.
     pub fn client(&self, name: &str) -> Option<&ClientResult> {
         self.clients.iter().find(|c| c.name == name)
+    }
+}
+
+/// The GIL over a run's last phase: from the last client's start (rounded up to a whole second,
+/// so that the per-second counts cover the phase exactly) to the end of the run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GilPhase {
+    /// Start of the phase, seconds (a whole second).
+    pub from_s: f64,
+    /// End of the phase (the run's end), seconds.
+    pub to_s: f64,
+    /// Per interpreter, the counters and per-thread times within the phase.
+    pub gil: Vec<GilResult>,
+    /// Per client, its completed requests in the phase and the GIL events per request.
+    pub clients: Vec<ClientGilRate>,
+}
+
+/// One client's requests in a phase, against the server's GIL events in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientGilRate {
+    /// The client.
+    pub client: String,
+    /// Requests it completed in the phase (its per-second counts from `from_s` on).
+    pub completed: u64,
+    /// Drop requests on the server's GIL (interpreter 0) per completed request: the switch
+    /// intervals a request waits out (None when it completed nothing).
+    pub drop_requests_per_request: Option<f64>,
+    /// Timed-out GIL waits on the server's GIL per completed request (None when it completed
+    /// nothing).
+    pub timeouts_per_request: Option<f64>,
+}
+
+impl GilPhase {
+    /// The phase `[from_s, to_s)` with the GIL figures `gil` measured in it; each client's
+    /// completions are its per-second counts from whole second `from_s` on.
+    pub fn new(from_s: u64, to_s: f64, gil: Vec<GilResult>, clients: &[ClientResult]) -> GilPhase {
+        let server = gil.iter().find(|g| g.interp == 0);
+        let (drops, timeouts) = server.map_or((0, 0), |g| (g.drop_requests, g.timeouts));
+        let per =
+            |events: u64, completed: u64| (completed > 0).then(|| events as f64 / completed as f64);
+        let clients = clients
+            .iter()
+            .map(|c| {
+                let from = (from_s as usize).min(c.per_second.len());
+                let completed: u64 = c.per_second[from..].iter().sum();
+                ClientGilRate {
+                    client: c.name.clone(),
+                    completed,
+                    drop_requests_per_request: per(drops, completed),
+                    timeouts_per_request: per(timeouts, completed),
+                }
+            })
+            .collect();
+        GilPhase {
+            from_s: from_s as f64,
+            to_s,
+            gil,
+            clients,
+        }
+    }
+
+    /// The whole second at which the last phase of a run starts: the latest client start,
+    /// rounded up (0 when every client starts at 0), and at most the run's last whole second.
+    pub fn start_second(client_starts_s: impl IntoIterator<Item = f64>, duration_s: f64) -> u64 {
+        let last = client_starts_s.into_iter().fold(0.0, f64::max);
+        let cap = duration_s.ceil().max(1.0) - 1.0;
+        last.ceil().min(cap).max(0.0) as u64
+    }
+
+    /// The figures of client `name`, if it is listed.
+    pub fn client(&self, name: &str) -> Option<&ClientGilRate> {
+        self.clients.iter().find(|c| c.client == name)
     }
 }

@@ -18,12 +18,13 @@
 //! `truncated`). `tests/properties.rs` checks the contract on generated scenarios.
 
 use crate::interp::{Runtime, TraceRecord};
-use crate::kernel::{EventQueue, SimTime, Simulation, StopReason};
+use crate::kernel::{EventQueue, SimDuration, SimTime, Simulation, StopReason};
 use crate::machine::{CoreId, Machine, ThreadId};
 use crate::service::World;
 use crate::sim::calibration::Calibration;
 use crate::sim::check::{CheckConfig, CheckStats, Checker, Violation};
-use crate::sim::results::{ClientResult, GilResult, LatencyUs, RunResult, ThreadResult};
+use crate::sim::gil_snapshot::GilSnapshot;
+use crate::sim::results::{ClientResult, GilPhase, LatencyUs, RunResult, ThreadResult};
 use crate::sim::scenario::Scenario;
 use crate::workload::cost::CostModel;
 use std::ops::ControlFlow;
@@ -77,27 +78,51 @@ pub fn simulate(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Si
     let mut sim = build(scenario, cal, opts);
     let horizon = sim.model.horizon();
     let max_events = opts.max_events.unwrap_or(u64::MAX);
+    // The run stops once at the start of its last phase for a snapshot of the GIL figures
+    // (reading only: stopping there changes nothing, the same events run in the same order).
+    let phase_start = SimTime::ZERO + SimDuration::from_secs(last_phase_second(scenario));
     if !opts.check {
-        let stop = sim.run_until_limited(horizon, max_events);
-        return collect(scenario, sim, stop == StopReason::EventLimit);
+        let mut stop = sim.run_until_limited(phase_start.min(horizon), max_events);
+        let snapshot = GilSnapshot::take(&sim.model, sim.queue.now());
+        if stop != StopReason::EventLimit {
+            let left = max_events.saturating_sub(sim.queue.processed());
+            stop = sim.run_until_limited(horizon, left);
+        }
+        return collect(scenario, sim, stop == StopReason::EventLimit, &snapshot);
     }
     let mut checker = Checker::new(opts.check_config.clone().unwrap_or_default());
     // The invariants are checked once before the first event, after every event, and at the
     // horizon (judging the last stretch, from the last event to the end, too).
-    let flow = sim.run_until_observed(horizon, max_events, |world, q| {
-        match checker.observe(world, q.now(), q.peek_time()) {
+    let mut observe =
+        |world: &World, q: &EventQueue<_>| match checker.observe(world, q.now(), q.peek_time()) {
             Ok(()) => ControlFlow::Continue(()),
             Err(v) => ControlFlow::Break(v),
-        }
-    });
+        };
+    let mut flow = sim.run_until_observed(phase_start.min(horizon), max_events, &mut observe);
+    let snapshot = GilSnapshot::take(&sim.model, sim.queue.now());
+    if matches!(
+        flow,
+        ControlFlow::Continue(StopReason::Horizon | StopReason::Exhausted)
+    ) {
+        let left = max_events.saturating_sub(sim.queue.processed());
+        flow = sim.run_until_observed(horizon, left, &mut observe);
+    }
     let (truncated, violation) = match flow {
         ControlFlow::Continue(stop) => (stop == StopReason::EventLimit, None),
         ControlFlow::Break(v) => (false, Some(v)),
     };
-    let mut out = collect(scenario, sim, truncated);
+    let mut out = collect(scenario, sim, truncated, &snapshot);
     out.violation = violation;
     out.check_stats = Some(checker.stats());
     out
+}
+
+/// The whole second at which a scenario's last phase starts (see [`GilPhase`]).
+pub fn last_phase_second(s: &Scenario) -> u64 {
+    GilPhase::start_second(
+        s.clients.iter().map(|c| c.start.as_secs_f64()),
+        s.duration.as_secs_f64(),
+    )
 }
 
 /// The layers of a scenario's run, ready at time zero: machine, runtime, service.
@@ -131,8 +156,14 @@ fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulatio
     }
 }
 
-/// The results of a finished run of `s`.
-fn collect(s: &Scenario, sim: Simulation<World>, truncated: bool) -> SimOutput {
+/// The results of a finished run of `s`; `phase_start` is the snapshot taken at the start of
+/// its last phase.
+fn collect(
+    s: &Scenario,
+    sim: Simulation<World>,
+    truncated: bool,
+    phase_start: &GilSnapshot,
+) -> SimOutput {
     let w = &sim.model;
     let now = sim.queue.now();
     let rt = &w.rt;
@@ -140,6 +171,15 @@ fn collect(s: &Scenario, sim: Simulation<World>, truncated: bool) -> SimOutput {
     let core_utilisation = (0..rt.machine.cores() as u16)
         .map(|c| rt.machine.core_busy(CoreId(c)).as_nanos() as f64 / dur)
         .collect();
+    let has_gil = s.python.gil == crate::interp::GilKind::Cpython;
+    let end = GilSnapshot::take(w, now);
+    let clients = client_results(s, w);
+    let last_phase = GilPhase::new(
+        last_phase_second(s),
+        s.duration.as_secs_f64(),
+        end.results(w, has_gil, Some(phase_start)),
+        &clients,
+    );
     let result = RunResult {
         scenario: s.label().to_string(),
         source: "sim".into(),
@@ -147,10 +187,11 @@ fn collect(s: &Scenario, sim: Simulation<World>, truncated: bool) -> SimOutput {
         duration_s: s.duration.as_secs_f64(),
         trace_hash: format!("{:016x}", sim.queue.trace_hash()),
         events: sim.queue.processed(),
-        clients: client_results(s, w),
+        clients,
         threads: thread_results(w, now),
-        gil: gil_results(s, w, now),
+        gil: end.results(w, has_gil, None),
         core_utilisation,
+        gil_last_phase: Some(last_phase),
     };
     SimOutput {
         result,
@@ -198,32 +239,6 @@ fn thread_results(w: &World, now: SimTime) -> Vec<ThreadResult> {
                 cpu_s: rt.machine.cpu_time(t).as_secs_f64(),
                 gil_hold_s: rt.gil_hold_time(t, now).as_secs_f64(),
                 last_core: rt.machine.prev_core(t).map(|c| c.0),
-            }
-        })
-        .collect()
-}
-
-/// Per interpreter: the GIL's counters and each thread's hold time.
-fn gil_results(s: &Scenario, w: &World, now: SimTime) -> Vec<GilResult> {
-    let rt = &w.rt;
-    let has_gil = s.python.gil == crate::interp::GilKind::Cpython;
-    (0..rt.interpreters() as u16)
-        .map(|i| {
-            let st = rt.gil_stats(crate::interp::InterpId(i));
-            GilResult {
-                interp: i,
-                has_gil,
-                handoffs: st.handoffs,
-                drop_requests: st.drop_requests,
-                acquisitions: st.acquisitions,
-                hold_s: (0..w.thread_count() as u32)
-                    .map(ThreadId)
-                    .filter(|&t| rt.interp_of(t).0 == i && has_gil)
-                    .map(|t| crate::sim::results::ThreadHold {
-                        thread: w.thread_name(t).to_string(),
-                        seconds: rt.gil_hold_time(t, now).as_secs_f64(),
-                    })
-                    .collect(),
             }
         })
         .collect()

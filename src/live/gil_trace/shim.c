@@ -25,7 +25,14 @@
  * header and fixed 32-byte records, written through a shared file mapping so that the records
  * survive the process being killed with SIGKILL (execsim ends a run that way). A forked child
  * (process-pool worker) starts a file of its own. When the file is full, records are counted as
- * dropped, never blocking the traced program.
+ * dropped, never blocking the traced program. The file holds EXECSIM_GIL_TRACE_RECORDS records
+ * (default 4 Mi, 128 MiB of sparse file; only the pages written take space).
+ *
+ * Safety checks: a timed wait is taken for the GIL's only if, besides the mutex placement, the
+ * GIL is locked at the wait (take_gil waits only then) and, when EXECSIM_GIL_INTERVAL_US is set,
+ * `interval` holds that switch interval. glibc's condition-variable functions are looked up at
+ * their current version (GLIBC_2.3.2 on x86-64; dlsym's default otherwise): the old
+ * GLIBC_2.2.5 ones expect another condvar layout.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -83,7 +90,8 @@ struct header {
     uint64_t reserved[2];
 };
 
-#define CAPACITY (4u << 20) /* 4 Mi records, 128 MiB sparse */
+#define DEFAULT_CAPACITY (4u << 20) /* 4 Mi records, 128 MiB sparse */
+#define MAX_CAPACITY (256u << 20)   /* 8 GiB sparse at most */
 
 static struct header *hdr;
 static struct record *recs;
@@ -106,10 +114,16 @@ static int (*real_sem_timedwait)(sem_t *, const struct timespec *);
 static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
 static int (*real_sem_post)(sem_t *);
 
+/* The next definition of a condvar function, at glibc's current version when it has one. */
+static void *next_cond_fn(const char *name) {
+    void *f = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+    return f != NULL ? f : dlsym(RTLD_NEXT, name);
+}
+
 static void resolve(void) {
-    real_timedwait = dlsym(RTLD_NEXT, "pthread_cond_timedwait");
-    real_cond_wait = dlsym(RTLD_NEXT, "pthread_cond_wait");
-    real_cond_signal = dlsym(RTLD_NEXT, "pthread_cond_signal");
+    real_timedwait = next_cond_fn("pthread_cond_timedwait");
+    real_cond_wait = next_cond_fn("pthread_cond_wait");
+    real_cond_signal = next_cond_fn("pthread_cond_signal");
     real_mutex_lock = dlsym(RTLD_NEXT, "pthread_mutex_lock");
     real_send = dlsym(RTLD_NEXT, "send");
     real_recv = dlsym(RTLD_NEXT, "recv");
@@ -139,9 +153,15 @@ static void open_trace(void) {
     char path[4096];
     int pid = (int)getpid();
     if (snprintf(path, sizeof path, "%s/gil-%d.bin", dir, pid) >= (int)sizeof path) return;
+    uint64_t capacity = DEFAULT_CAPACITY;
+    const char *cap = getenv("EXECSIM_GIL_TRACE_RECORDS");
+    if (cap != NULL && cap[0] != '\0') {
+        unsigned long long v = strtoull(cap, NULL, 10);
+        if (v > 0) capacity = v < MAX_CAPACITY ? v : MAX_CAPACITY;
+    }
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return;
-    size_t size = sizeof(struct header) + (size_t)CAPACITY * sizeof(struct record);
+    size_t size = sizeof(struct header) + (size_t)capacity * sizeof(struct record);
     if (ftruncate(fd, (off_t)size) != 0) {
         close(fd);
         return;
@@ -153,7 +173,7 @@ static void open_trace(void) {
     memcpy(h->magic, "EXGILTR1", 8);
     h->record_size = sizeof(struct record);
     h->pid = (uint32_t)pid;
-    h->capacity = CAPACITY;
+    h->capacity = capacity;
     atomic_store(&h->next, 0);
     h->gil_cond = 0;
     h->start_ns = now_ns();
@@ -193,15 +213,30 @@ static inline void emit(uint16_t kind, uint16_t flags, uint64_t a, uint64_t b) {
     r->flags = flags;
     r->a = a;
     r->b = b;
-    r->t = now_ns(); /* written last: a reader treats t == 0 as a record still being written */
+    /* Written last, with release order: a reader treats t == 0 as a record still being written
+       (the process may be killed between the two stores). */
+    __atomic_store_n(&r->t, now_ns(), __ATOMIC_RELEASE);
 }
 
 #define FIELD(cond, off, type) (*(volatile type *)((char *)(cond) + (off)))
 
+/* EXECSIM_GIL_INTERVAL_US, or 0 (no check). */
+static unsigned long expected_interval(void) {
+    const char *v = getenv("EXECSIM_GIL_INTERVAL_US");
+    return (v != NULL && v[0] != '\0') ? strtoul(v, NULL, 10) : 0;
+}
+
+/* Whether (c, m) looks like take_gil's wait on `gil->cond` (see the header comment). */
+static int looks_like_gil(pthread_cond_t *c, pthread_mutex_t *m) {
+    if ((uintptr_t)m != (uintptr_t)c + 48 || FIELD(c, -16, int) != 1) return 0;
+    unsigned long want = expected_interval();
+    return want == 0 || FIELD(c, -32, unsigned long) == want;
+}
+
 int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs) {
     if (real_timedwait == NULL) resolve();
     uintptr_t g = atomic_load_explicit(&gil_cond, memory_order_relaxed);
-    if (g == 0 && (uintptr_t)m == (uintptr_t)c + 48) {
+    if (g == 0 && looks_like_gil(c, m)) {
         /* The file is opened when the GIL is found, so processes that never contend for a GIL
            (shells, execsim itself) leave no file. Only the thread that finds it opens it. */
         uintptr_t expected = 0;

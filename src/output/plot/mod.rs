@@ -16,6 +16,7 @@ pub mod axis;
 pub mod figure;
 pub mod figures;
 pub mod font;
+pub mod gil_compare;
 pub mod heatmap;
 pub mod labels;
 pub mod latency;

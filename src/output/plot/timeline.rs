@@ -116,6 +116,8 @@ pub struct GilTimeline {
     pub to: SimTime,
     /// Rows, top to bottom.
     pub rows: Vec<ThreadRow>,
+    /// The time axis's description.
+    pub time_axis: String,
 }
 
 impl GilTimeline {
@@ -140,6 +142,7 @@ impl GilTimeline {
             from,
             to,
             rows: rows(trace, names, from, to),
+            time_axis: "simulated time (ms)".to_string(),
         }
     }
 }
@@ -210,7 +213,7 @@ impl Figure for GilTimeline {
         let y_fmt = move |y: &f64| rows[n - 1 - (y.floor() as usize).min(n - 1)].name.clone();
         let mut mesh = chart.configure_mesh();
         mesh_style(&mut mesh);
-        mesh.x_desc("simulated time (ms)")
+        mesh.x_desc(self.time_axis.as_str())
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_fmt)
             .disable_y_mesh()
@@ -235,6 +238,8 @@ impl GilTimeline {
         chart: &TickedChart<'_, DB>,
     ) -> PlotResult {
         let n = self.rows.len();
+        // `root` may be part of a larger figure: its own pixels are the chart's minus its origin.
+        let (bx, by) = root.get_base_pixel();
         for (i, row) in self.rows.iter().enumerate() {
             let yc = (n - 1 - i) as f64 + 0.5;
             for &(a, b, act) in &row.stretches {
@@ -244,7 +249,8 @@ impl GilTimeline {
                     0.32
                 };
                 let p0 = chart.backend_coord(&(ms(a), yc + half));
-                let mut p1 = chart.backend_coord(&(ms(b), yc - half));
+                let p1 = chart.backend_coord(&(ms(b), yc - half));
+                let (p0, mut p1) = ((p0.0 - bx, p0.1 - by), (p1.0 - bx, p1.1 - by));
                 // Keep very short stretches visible (one pixel at least).
                 if p1.0 <= p0.0 {
                     p1.0 = p0.0 + 1;
@@ -264,8 +270,11 @@ impl GilTimeline {
     ) -> PlotResult {
         let n = self.rows.len();
         let (x0, x1) = (ms(self.from), ms(self.to));
+        let (bx, by) = root.get_base_pixel();
         let (sx, _) = stats_area.get_base_pixel();
+        let sx = sx - bx;
         let top = chart.backend_coord(&(x0, n as f64));
+        let top = (top.0, top.1 - by);
         root.draw(&Text::new(
             "GIL held / waited",
             (sx + 12, top.1 - 14),
@@ -275,6 +284,7 @@ impl GilTimeline {
         for (i, row) in self.rows.iter().enumerate() {
             let yc = (n - 1 - i) as f64 + 0.5;
             let p = chart.backend_coord(&(x1, yc));
+            let p = (p.0, p.1 - by);
             let held = row.time_in(ThreadActivity::Python) as f64 / span * 100.0;
             let wait = row.time_in(ThreadActivity::GilWait) as f64 / span * 100.0;
             root.draw(&Text::new(
