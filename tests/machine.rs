@@ -330,13 +330,16 @@ fn waking_a_vcpu_halted_beyond_the_poll_window_costs_the_wakee_the_waker_and_col
     // Core 1 has been idle since 0. A wakes B at w = wi + c + 1 ms, past `halt_poll`: B
     // arrives after `wake_halted`, and A's next burst is `wake_halted_waker` longer (its
     // futex wake took that long). B starts on a core idle from 0 to its dispatch at w + wh:
-    // its first cold_work * (1 - exp(-(w + wh - halt_poll) / tau)) of work, 60 µs *
-    // (1 - exp(-932 / 2900)) = 16.4 µs with the defaults, runs cold_slowdown (4) times
-    // slower, so its 10 µs burst takes 40 µs.
+    // its coldness is c = 1 - exp(-(w + wh - halt_poll) / tau) = 1 - exp(-932 / 2900) =
+    // 0.2749 with the defaults, so its 10 µs burst (all within `cold_work`) takes
+    // c * (cold_burst + (cold_slowdown - 1) * 10 µs) = 0.2749 * (43 + 59) µs = 28.0 µs more.
     let w = at(wi + c + ms(1));
-    assert_eq!(costs.cold_work_after((w + wh).as_nanos()) / 100, 164);
-    let cold = SimDuration((us(10).as_nanos() as f64 * (costs.cold_slowdown - 1.0)) as u64);
-    assert_eq!(cold, us(30));
+    let level = costs.coldness_after((w + wh).as_nanos());
+    assert_eq!((level * 10_000.0).round(), 2749.0);
+    let full =
+        costs.cold_burst.as_nanos() as f64 + (costs.cold_slowdown - 1.0) * us(10).as_nanos() as f64;
+    let cold = SimDuration((level * full).round() as u64);
+    assert_eq!(cold.as_nanos() / 100, 280);
     let (log, a, b) = wake_after(costs, ms(1));
     assert_eq!(
         timeline(&log),

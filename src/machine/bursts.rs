@@ -27,9 +27,19 @@ impl Machine {
         let c = th.core.expect("running thread has a core");
         // A wake-up it made of a deeply halted vCPU lengthened the call that made it; after a
         // start on such a vCPU, its first work runs on cold caches.
-        let slow = work.0.min(th.cold_left);
-        th.cold_left -= slow;
-        let extra = (slow as f64 * (self.costs.cold_slowdown - 1.0).max(0.0)).round() as u64;
+        let extra = if th.cold_left > 0 {
+            let slow = work.0.min(th.cold_left);
+            th.cold_left -= slow;
+            let factor = (self.costs.cold_slowdown - 1.0).max(0.0);
+            let full = slow as f64 * factor + self.costs.cold_burst.0 as f64;
+            let extra = (th.cold_level * full).round() as u64;
+            if th.cold_left == 0 {
+                th.cold_level = 0.0;
+            }
+            extra
+        } else {
+            0
+        };
         let work = SimDuration(work.0 + extra + std::mem::take(&mut th.owed));
         th.remaining = work.0;
         th.has_burst = true;

@@ -31,22 +31,26 @@ pub struct MachineCosts {
     /// Extra time the waker spends in the system call that wakes a thread onto a core idle
     /// for longer than `halt_poll` (charged to its next burst).
     pub wake_halted_waker: SimDuration,
-    /// How much of a thread's work, at most (nominal ns), runs `cold_slowdown` times slower
-    /// after it starts on a core idle for longer than `halt_poll`: once the host stops polling
-    /// the halted vCPU it runs other work on that CPU, and the caches, TLB and branch
-    /// predictors are cold when the vCPU comes back. After `halt_poll + d` of idleness the
-    /// slow work is `cold_work * (1 - exp(-d / cold_work_tau))`. Evidence:
-    /// `src/calibrate/cold_probe.py` (the same ~57 µs of Python timed right after its thread
-    /// slept: 70 µs after 50 µs asleep, 83 after 200 µs, 101 after 1 ms, 176 after 5 ms, 196
-    /// after 20 ms); and live GIL traces of the convoy, where each light thread's GIL holds in
-    /// the first ~100 µs after a 5 ms wait run 4 to 7 times longer than the same segments
-    /// warm (the loop's 30 µs after `epoll_wait` takes ~230 µs, its 47 µs `run_in_executor`
-    /// step ~190 µs).
+    /// How much of a thread's work, at most (nominal ns), runs cold after it starts on a
+    /// core idle for longer than `halt_poll`: once the host stops polling the halted vCPU it
+    /// runs other work on that CPU, and the caches, TLB and branch predictors are cold when
+    /// the vCPU comes back. After `halt_poll + d` of idleness the thread's coldness is
+    /// `c = 1 - exp(-d / cold_work_tau)`, and each burst within its next `cold_work` of work
+    /// takes `c * (cold_burst + (cold_slowdown - 1) * cold part)` longer. Evidence: live GIL traces of
+    /// the lesson's convoy at 5 ms (worker alone on core 1), each GIL hold of the loop, the
+    /// client and the light worker right after a wait of over 1 ms against the same segment
+    /// in the phase before (medians, 2026-12-02): 2.5 -> 46 µs, 3.5 -> 39, 10.7 -> 48,
+    /// 12.5 -> 108, 12.8 -> 97, 14.0 -> 96, 14.3 -> 173, 30 -> 210, 33 -> 214, 42.5 -> 180
+    /// (extra ≈ 35 µs + 4.8 × warm, for the first ~100 µs of warm work of a window); and
+    /// `src/calibrate/cold_probe.py` (57 µs of Python take 70 µs after 50 µs asleep, 101 after
+    /// 1 ms, 176 after 5 ms).
     pub cold_work: SimDuration,
-    /// Time constant of how the cold work grows with idleness beyond `halt_poll`.
+    /// Time constant of how coldness grows with idleness beyond `halt_poll`.
     pub cold_work_tau: SimDuration,
-    /// How many times slower cold work runs.
+    /// How many times slower cold work runs, fully cold.
     pub cold_slowdown: f64,
+    /// The fixed extra of each burst that does cold work, fully cold.
+    pub cold_burst: SimDuration,
     /// The timer tick (1/HZ).
     pub tick: SimDuration,
     /// CFS target latency: the period within which every runnable thread should run once.
@@ -69,9 +73,10 @@ impl Default for MachineCosts {
             wake_halted: SimDuration::from_micros(112),
             wake_halted_jitter: SimDuration::from_micros(25),
             wake_halted_waker: SimDuration::from_micros(45),
-            cold_work: SimDuration::from_micros(60),
+            cold_work: SimDuration::from_micros(150),
             cold_work_tau: SimDuration::from_micros(2_900),
-            cold_slowdown: 4.0,
+            cold_slowdown: 6.9,
+            cold_burst: SimDuration::from_micros(43),
             tick: SimDuration::from_millis(4),
             sched_latency: SimDuration::from_millis(12),
             min_granularity: SimDuration::from_micros(1_500),
@@ -81,14 +86,13 @@ impl Default for MachineCosts {
 }
 
 impl MachineCosts {
-    /// The nominal work, ns, that runs slow after a thread starts on a core that was idle
-    /// for `idle` ns (see [`MachineCosts::cold_work`]).
-    pub fn cold_work_after(&self, idle: u64) -> u64 {
+    /// How cold (0 to 1) a thread is that starts on a core idle for `idle` ns (see
+    /// [`MachineCosts::cold_work`]): 0 within the halt-poll window.
+    pub fn coldness_after(&self, idle: u64) -> f64 {
         if idle <= self.halt_poll.0 || self.cold_work.0 == 0 {
-            return 0;
+            return 0.0;
         }
         let d = (idle - self.halt_poll.0) as f64;
-        let tau = self.cold_work_tau.0.max(1) as f64;
-        (self.cold_work.0 as f64 * (1.0 - (-d / tau).exp())).round() as u64
+        1.0 - (-d / self.cold_work_tau.0.max(1) as f64).exp()
     }
 }

@@ -52,7 +52,14 @@ impl Machine {
         let t = self.cores[ci].queue.remove(pos);
         if std::mem::take(&mut self.cores[ci].halted) {
             let idle = now - self.cores[ci].idle_since;
-            self.threads[t.0 as usize].cold_left = self.costs.cold_work_after(idle);
+            // Its caches stay cold until it has done that work (a start in between that ran
+            // nothing, such as a GIL recheck that waits again, warms nothing).
+            let level = self.costs.coldness_after(idle);
+            let th = &mut self.threads[t.0 as usize];
+            if level > th.cold_level {
+                th.cold_level = level;
+                th.cold_left = self.costs.cold_work.0;
+            }
         }
         self.cores[ci].current = Some(t);
         self.policy.set_next(t, c, now, RunQueues::new(&self.cores));

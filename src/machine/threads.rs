@@ -48,9 +48,11 @@ pub(super) struct Thread {
     /// halted beyond the host's halt-poll window (the waker's system call is that much
     /// longer).
     pub owed: u64,
-    /// Nominal work, ns, it still runs `cold_slowdown` times slower: set when it starts on a
-    /// vCPU halted beyond the halt-poll window (cold caches; see `MachineCosts::cold_work`).
+    /// Nominal work, ns, it still runs cold: set when it starts on a vCPU halted beyond the
+    /// halt-poll window (cold caches; see `MachineCosts::cold_work`).
     pub cold_left: u64,
+    /// How cold (0 to 1) that work runs: `MachineCosts::coldness_after` the idleness.
+    pub cold_level: f64,
 }
 
 impl Thread {
@@ -67,6 +69,7 @@ impl Thread {
             checks_pending: 0,
             owed: 0,
             cold_left: 0,
+            cold_level: 0.0,
         }
     }
 
