@@ -8,8 +8,8 @@
 //!
 //! | measurement | placement | group scaled by its factor |
 //! |---|---|---|
-//! | `inline-one-core` | inline, loop and client on core 0 | the request's I/O path: `client_py`, `loop_iteration_py`, `loop_read_py`, `loop_after_send_py`, `send`, `recv`, `poll` |
-//! | `thread-one-core` | thread pool, everything on core 0 | the thread pool's hand-offs: `loop_submit_thread_py`, `loop_complete_py`, `worker_get_py`, `worker_done_py`, `pipe_write`, `pipe_read` |
+//! | `inline-one-core` | inline, loop and client on core 0 | the request's I/O path: `client_py`, `client_after_send_py`, `loop_iteration_py`, `loop_ready_iteration_py`, `loop_read_py`, `loop_write_py`, `loop_after_send_py`, `send`, `recv`, `poll` |
+//! | `thread-one-core` | thread pool, everything on core 0 | the thread pool's hand-offs: `loop_submit_thread_py`, `loop_after_submit_py`, `loop_complete_py`, `loop_self_pipe_py`, `loop_drained_py`, `worker_get_py`, `worker_done_py`, `worker_after_wake_py`, `pipe_write`, `pipe_read` |
 //! | `thread-split` | thread pool, loop and client on core 0, workers on core 1 | cross-core wake-ups: machine `wake_idle`, `wake_busy` |
 //! | `process-split` | process pool, loop and client on core 0, workers on core 1 | the process pool's path: `loop_submit_process_py`, `manager_py`, `manager_result_py`, `feeder_py`, `pickle_py`, `process_worker_py` |
 //!
@@ -17,8 +17,9 @@
 //! same scenario, which falls as the costs grow: the simulation itself is the model that is
 //! inverted, so the fitted costs reproduce the four live rates by construction and
 //! everything else (GIL convoys, placement effects, the long request) is predicted, not
-//! fitted. The ratios between costs within a group stay the model's (from
-//! `docs/model.md`'s CPU breakdown); only each group's total is measured here.
+//! fitted. The ratios between costs within a group stay those of the embedded calibration
+//! (`calibration/default.toml`, each cost measured from live GIL traces); only each group's
+//! total is refitted here, for a machine whose speed differs.
 
 use crate::kernel::SimDuration;
 use crate::live::{run_live, LiveError, LiveOptions};
@@ -46,8 +47,8 @@ impl Group {
     /// The names of the costs the group scales.
     pub fn scales(self) -> &'static str {
         match self {
-            Group::Io => "service: client_py loop_iteration_py loop_read_py loop_after_send_py send recv poll",
-            Group::ThreadPool => "service: loop_submit_thread_py loop_complete_py worker_get_py worker_done_py pipe_write pipe_read",
+            Group::Io => "service: client_py client_after_send_py loop_iteration_py loop_ready_iteration_py loop_read_py loop_write_py loop_after_send_py send recv poll",
+            Group::ThreadPool => "service: loop_submit_thread_py loop_after_submit_py loop_complete_py loop_self_pipe_py loop_drained_py worker_get_py worker_done_py worker_after_wake_py pipe_write pipe_read",
             Group::CrossCoreWake => "machine: wake_idle wake_busy",
             Group::ProcessPool => "service: loop_submit_process_py manager_py manager_result_py feeder_py pickle_py process_worker_py",
         }
@@ -58,15 +59,28 @@ fn scale(d: SimDuration, f: f64) -> SimDuration {
     SimDuration::from_nanos((d.as_nanos() as f64 * f).round().max(0.0) as u64)
 }
 
-/// The costs with `group` scaled by `f` (from the model's defaults).
+/// The costs a fit scales: the embedded calibration's (`calibration/default.toml`, measured
+/// segment by segment from live GIL traces), so the ratios within each group are the traces'
+/// and only each group's total is fitted to the machine at hand.
+pub fn base_costs() -> (ServiceCosts, MachineCosts) {
+    let cal = Calibration::default_embedded();
+    (
+        cal.service.unwrap_or_default(),
+        cal.machine.unwrap_or_default(),
+    )
+}
+
+/// The costs with `group` scaled by `f` (from [`base_costs`]).
 pub fn apply(group: Group, f: f64, s: &mut ServiceCosts, m: &mut MachineCosts) {
-    let d = ServiceCosts::default();
-    let dm = MachineCosts::default();
+    let (d, dm) = base_costs();
     match group {
         Group::Io => {
             s.client_py = scale(d.client_py, f);
+            s.client_after_send_py = scale(d.client_after_send_py, f);
             s.loop_iteration_py = scale(d.loop_iteration_py, f);
+            s.loop_ready_iteration_py = scale(d.loop_ready_iteration_py, f);
             s.loop_read_py = scale(d.loop_read_py, f);
+            s.loop_write_py = scale(d.loop_write_py, f);
             s.loop_after_send_py = scale(d.loop_after_send_py, f);
             s.send = scale(d.send, f);
             s.recv = scale(d.recv, f);
@@ -74,9 +88,13 @@ pub fn apply(group: Group, f: f64, s: &mut ServiceCosts, m: &mut MachineCosts) {
         }
         Group::ThreadPool => {
             s.loop_submit_thread_py = scale(d.loop_submit_thread_py, f);
+            s.loop_after_submit_py = scale(d.loop_after_submit_py, f);
             s.loop_complete_py = scale(d.loop_complete_py, f);
+            s.loop_self_pipe_py = scale(d.loop_self_pipe_py, f);
+            s.loop_drained_py = scale(d.loop_drained_py, f);
             s.worker_get_py = scale(d.worker_get_py, f);
             s.worker_done_py = scale(d.worker_done_py, f);
+            s.worker_after_wake_py = scale(d.worker_after_wake_py, f);
             s.pipe_write = scale(d.pipe_write, f);
             s.pipe_read = scale(d.pipe_read, f);
         }
@@ -220,8 +238,7 @@ pub fn fit_from_live(
     command: &str,
     mut progress: impl FnMut(&str),
 ) -> Result<LiveFit, LiveError> {
-    let mut sc = ServiceCosts::default();
-    let mut mc = MachineCosts::default();
+    let (mut sc, mut mc) = base_costs();
     let mut points = Vec::new();
     let mut warnings = Vec::new();
     let mut runtime = String::new();
@@ -298,19 +315,14 @@ mod tests {
 
     #[test]
     fn factor_recovers_a_known_scale() {
-        // Simulate with the I/O path 1.5x the defaults, then fit from that "live" rate.
+        // Simulate with the I/O path 1.5x the base costs, then fit from that "live" rate.
         let cal = Calibration::default_embedded();
         let m = measurements().remove(0);
-        let (mut s, mut mc) = (ServiceCosts::default(), MachineCosts::default());
+        let (base_s, base_m) = base_costs();
+        let (mut s, mut mc) = (base_s, base_m);
         apply(Group::Io, 1.5, &mut s, &mut mc);
         let target = sim_rate(&m.scenario, &cal, s, mc);
-        let f = solve_factor(
-            &m,
-            &cal,
-            ServiceCosts::default(),
-            MachineCosts::default(),
-            target,
-        );
+        let f = solve_factor(&m, &cal, base_s, base_m, target);
         assert!((f - 1.5).abs() < 0.05, "{f}");
     }
 }
