@@ -107,7 +107,7 @@ fn messages_name_the_key_and_the_value() {
         "invalid calibration (live-cpython.toml): core.cpython.per_test_ns: must be a finite \
          number above zero and at most 1000000, got NaN"
     );
-    let wake = LIVE_CPYTHON.replace("wake_idle = \"22.046us\"", "wake_idle = \"-3us\"");
+    let wake = LIVE_CPYTHON.replace("wake_idle = \"300ns\"", "wake_idle = \"-3us\"");
     let msg = e(wake).to_string();
     assert!(
         msg.starts_with(

@@ -34,6 +34,15 @@ impl Scenario {
                 return Err(err("server.workers", format!("must be 1 to 1024, not {w}")));
             }
         }
+        if let Some(m) = &self.costs.machine {
+            let f = m.cold_slowdown;
+            if !(f.is_finite() && (1.0..=100.0).contains(&f)) {
+                return Err(err(
+                    "costs.machine.cold_slowdown",
+                    format!("must be a finite number from 1 to 100, got {f}"),
+                ));
+            }
+        }
         self.validate_clients()?;
         self.validate_affinity()
     }
