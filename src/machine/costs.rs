@@ -28,6 +28,10 @@ pub struct MachineCosts {
     pub min_granularity: SimDuration,
     /// CFS wakeup preemption threshold.
     pub wakeup_granularity: SimDuration,
+    /// EEVDF base slice (Linux's `normalized_sysctl_sched_base_slice`): the request a thread
+    /// makes each time it starts one. Scaled by `1 + ilog2(min(cores, 8))` as
+    /// `update_sysctl` does: 0.75 ms is 1.5 ms on 2 cores. CFS ignores it.
+    pub base_slice: SimDuration,
 }
 
 impl Default for MachineCosts {
@@ -42,6 +46,7 @@ impl Default for MachineCosts {
             sched_latency: SimDuration::from_millis(12),
             min_granularity: SimDuration::from_micros(1_500),
             wakeup_granularity: SimDuration::from_millis(2),
+            base_slice: SimDuration::from_micros(750),
         }
     }
 }
