@@ -247,23 +247,25 @@ impl Eevdf {
                 (None, true, true) => None,
             };
         }
-        let cur = rq.current(c).filter(|&t| self.eligible(t, load));
+        // Eligible: n * v <= sum, that is v <= floor(sum / n) (v is an integer).
+        let v_max = self.avg(c, load);
+        let cur = rq.current(c).filter(|&t| self.v(t) <= v_max);
         if let Some(t) = cur {
             if protect && self.v(t) < core.vprot {
                 return Some(Pick::Current);
             }
         }
-        let candidates = queued
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| (t, Pick::Queued(i)));
-        let delayed = core.delayed.iter().enumerate();
-        let candidates = candidates.chain(delayed.map(|(i, &t)| (t, Pick::Delayed(i))));
         let mut best: Option<(i64, Pick)> = None;
-        for (t, pick) in candidates {
-            let d = self.deadline(t);
-            if self.eligible(t, load) && best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, pick));
+        for (i, &t) in queued.iter().enumerate() {
+            let e = &self.ents[t.0 as usize];
+            if e.vruntime <= v_max && best.is_none_or(|(d, _)| e.deadline < d) {
+                best = Some((e.deadline, Pick::Queued(i)));
+            }
+        }
+        for (i, &t) in core.delayed.iter().enumerate() {
+            let e = &self.ents[t.0 as usize];
+            if e.vruntime <= v_max && best.is_none_or(|(d, _)| e.deadline < d) {
+                best = Some((e.deadline, Pick::Delayed(i)));
             }
         }
         match (best, cur) {
