@@ -3,7 +3,7 @@
 //!
 //! Every expected time is a closed form of the configured costs, with the wake-up jitter
 //! off: `c` the context switch, `wi`/`wb` the wake-up latency onto an idle and a busy core,
-//! ticks every `tick`. On one core the slice is the base slice, 0.75 ms (scaled by
+//! ticks every `tick`. On one core the slice is the base slice, 0.7 ms (scaled by
 //! `1 + ilog2(1)`). Virtual times are written `v(X)`; with every thread at nice 0 a core's
 //! virtual time `V` is the plain average of its threads' virtual runtimes. Each test states
 //! how its times follow from the rules of `src/machine/eevdf.rs`.
@@ -67,12 +67,12 @@ fn two_cpu_bound_threads_share_a_core_in_turns_of_one_tick_when_the_slice_is_sho
         costs.wake_busy,
         costs.tick,
     );
-    // A runs from `wi` (its first request is half a slice: deadline 375 us). B arrives at
+    // A runs from `wi` (its first request is half a slice: deadline 350 us). B arrives at
     // 1 ms + wb, when v(A) = 1 ms + wb - wi = 990 us: A's request is renewed (deadline
-    // 1740 us) and its protected slice is over. B is placed at V = 990 us with half a slice
-    // (deadline 1365 us): both are eligible, B's deadline is earlier, so B preempts at once.
+    // 1690 us) and its protected slice is over. B is placed at V = 990 us with half a slice
+    // (deadline 1340 us): both are eligible, B's deadline is earlier, so B preempts at once.
     // From then on the one running is preempted at each tick (4 ms): its protected slice
-    // (0.75 ms) is long over and it is ahead of the other, so no longer eligible.
+    // (0.7 ms) is long over and it is ahead of the other, so no longer eligible.
     let t = |k: u64| at(SimDuration(k * tick.0));
     let (sim, a, b) = two_cpu_bound_threads(costs, t(5));
     let b_in = at(ms(1) + wb);
@@ -101,17 +101,23 @@ fn two_cpu_bound_threads_share_a_core_in_turns_of_one_tick_when_the_slice_is_sho
 }
 
 #[test]
-fn two_cpu_bound_threads_share_a_core_in_turns_of_one_slice_with_a_shorter_tick() {
+fn two_cpu_bound_threads_share_a_core_in_turns_of_one_slice_with_a_tick_that_divides_it() {
     let costs = MachineCosts {
-        tick: us(250),
+        tick: us(100),
         ..exact_machine_costs()
     };
-    let (c, wb, slice) = (costs.ctx_switch, costs.wake_busy, costs.base_slice);
-    // As above to B's arrival at 1 ms + wb (v(A) = v(B) = 990 us; deadlines 1740 and
-    // 1365 us). B's protected slice ends at v(B) = 1365 us, on the tick at 1.5 ms: B's
-    // request is renewed (deadline 2232.5 us); A, behind and eligible, has the earlier
-    // deadline. From then on each runs exactly one slice (three ticks) from the tick it got
-    // the core: it then renews its request one slice past the other's.
+    let (c, wi, wb, slice) = (
+        costs.ctx_switch,
+        costs.wake_idle,
+        costs.wake_busy,
+        costs.base_slice,
+    );
+    // As above to B's arrival at 1 ms + wb (v(A) = v(B) = 990 us; deadlines 1690 and
+    // 1340 us). B's protected slice ends at v(B) = 1340 us, and the next tick, at 1.4 ms,
+    // renews its request (deadline 2082.5 us): A, behind and eligible, has the earlier
+    // deadline and takes the core. From then on each runs exactly one slice (seven ticks)
+    // from the tick it got the core: its protected slice ends on a tick, where it renews its
+    // request one slice past the other's, and is ahead.
     let (sim, a, b) = two_cpu_bound_threads(costs, at(ms(20)));
     let log = timeline(&sim.model.log);
     let switches: Vec<_> = log
@@ -120,30 +126,31 @@ fn two_cpu_bound_threads_share_a_core_in_turns_of_one_slice_with_a_shorter_tick(
         .copied()
         .collect();
     let mut expected = vec![(at(ms(1) + wb), Notice::Preempted(a))];
-    for k in 0..25 {
+    for k in 0..27 {
         let who = if k % 2 == 0 { b } else { a };
         expected.push((
-            at(us(1500) + SimDuration(k * slice.0)),
+            at(us(1400) + SimDuration(k * slice.0)),
             Notice::Preempted(who),
         ));
     }
     assert_eq!(switches, expected);
-    // At 19.5 ms (a switch), each has had its share within one slice.
+    // At 19.6 ms (a switch), each has had its share within one slice: the core was busy
+    // but for A's wake-up and 28 context switches.
     let m = &sim.model.machine;
     let (ca, cb) = (m.cpu_time(a).0, m.cpu_time(b).0);
     assert!(ca.abs_diff(cb) <= slice.0, "{ca} {cb}");
-    assert_eq!(ca + cb + 26 * c.0, ms(19).0 + us(500).0 - costs.wake_idle.0);
+    assert_eq!(ca + cb, us(19_600).0 - wi.0 - 28 * c.0);
 }
 
 #[test]
 fn a_woken_thread_runs_once_the_running_threads_protected_slice_is_over() {
-    // X runs from wi with its first request (deadline 375 us, protected to there). T, woken
+    // X runs from wi with its first request (deadline 350 us, protected to there). T, woken
     // at 100 us, arrives at 100 us + wb with v(X) = 90 us: T is placed at V = 90 us,
-    // deadline 465 us. Both are eligible and T's deadline is earlier, but X's slice is
-    // protected (run to parity): T waits. X's protected slice ends at v(X) = 375 us, that is
-    // at 392.5 us; the next tick reschedules and T, with the earlier deadline, runs.
-    // - With a 250 us tick that is at 500 us, before V reaches T's deadline (465 us: at
-    //   v(X) = 840 us, 857.5 us): T gets the core no later than its deadline.
+    // deadline 440 us. Both are eligible and T's deadline is earlier, but X's slice is
+    // protected (run to parity): T waits. X's protected slice ends at v(X) = 350 us, that is
+    // at 367.5 us; the next tick reschedules and T, with the earlier deadline, runs.
+    // - With a 250 us tick that is at 500 us, before V reaches T's deadline (440 us: at
+    //   v(X) = 790 us, 807.5 us): T gets the core no later than its deadline.
     // - With the default 4 ms tick it is at 4 ms: Linux without HRTICK checks slices only at
     //   ticks, so a deadline is kept to within a tick.
     for (tick, runs_at) in [(us(250), us(500)), (ms(4), ms(4))] {
@@ -271,9 +278,9 @@ fn the_scheduler_key_chooses_the_policy_and_cfs_stays_the_default() {
     );
     let err = kind(&with("scheduler = \"bfs\"")).unwrap_err().to_string();
     assert!(err.contains("machine.scheduler"), "{err}");
-    // base_slice is optional: files without it load with 0.75 ms.
+    // base_slice is optional: files without it load with 0.7 ms (Linux 6.15 on).
     let costs = "[costs.machine]\nbase_slice = \"1ms\"\n";
     let s = Scenario::from_toml(&format!("{base}{costs}")).unwrap();
     assert_eq!(s.costs.machine.unwrap().base_slice, ms(1));
-    assert_eq!(MachineCosts::default().base_slice, us(750));
+    assert_eq!(MachineCosts::default().base_slice, us(700));
 }

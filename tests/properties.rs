@@ -557,10 +557,13 @@ fn known_gil_starvation() {
 }
 
 /// The same scenario under EEVDF (`scheduler = "eevdf"`) breaks no invariant. The loop's
-/// longest GIL wait is 20.36 ms (CFS: 1.92 s, from 1.08 s to the end of the run; live on
-/// Linux 6.18: 46 ms). The worker that loses the GIL at a forced switch has used up its
-/// protected slice against its sibling by then, so the sibling no longer gets the core
-/// ahead of the signalled loop's wake-up on the other core as often.
+/// longest GIL wait is 20.38 ms (CFS: 1.92 s, from 1.08 s to the end of the run; live on
+/// Linux 6.18: 46 ms). In the trace, the worker that dropped the GIL to its sibling is woken
+/// from its forced-switch wait onto their shared core. Under CFS it waits there, runnable,
+/// until the loop's drop request makes the sibling drop, and takes the GIL 2.5 µs later.
+/// Under EEVDF it gets the core at the next tick (the sibling's protected slice is over),
+/// and goes back to sleep in its GIL wait: at the loop's drop it must be woken like the
+/// loop, and the loop often gets there first.
 #[test]
 fn known_gil_starvation_is_gone_under_eevdf() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

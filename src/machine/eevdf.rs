@@ -489,9 +489,9 @@ mod tests {
     #[test]
     fn a_thread_with_negative_lag_is_not_picked_even_with_the_earliest_deadline() {
         // T (v 100 us, deadline 110 us) has nearly used its request; X (v 0, deadline
-        // 750 us) has just renewed its own. V = 50 us: T's lag is -50 us, X's +50 us. The
+        // 700 us) has just renewed its own. V = 50 us: T's lag is -50 us, X's +50 us. The
         // earliest deadline is T's, but only X is eligible.
-        let (mut p, cores) = queued_with(&[(100, 110), (0, 750)]);
+        let (mut p, cores) = queued_with(&[(100, 110), (0, 700)]);
         let c = CoreId(0);
         assert_eq!(p.pick_next(c, RunQueues::new(&cores)), Some(1));
         // Once X has run 200 us, V = 150 us: T is eligible and its deadline wins.
@@ -533,7 +533,7 @@ mod tests {
         let got: Vec<i64> = [1, 2, 3, 4, 8, 64].into_iter().map(slice).collect();
         assert_eq!(
             got,
-            [750_000, 1_500_000, 1_500_000, 2_250_000, 3_000_000, 3_000_000]
+            [700_000, 1_400_000, 1_400_000, 2_100_000, 2_800_000, 2_800_000]
         );
         // A thread keeps at most max(2 slices, a tick) of lag: a tick on 1 core (4 ms).
         let p = Eevdf::new(1, &MachineCosts::default());
