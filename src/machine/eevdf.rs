@@ -8,8 +8,9 @@
 //! - **Virtual runtime and the core's average** (`avg_vruntime`): each thread accumulates
 //!   virtual runtime while it runs; a core's virtual time `V` is the average virtual runtime
 //!   of its runnable set: the current thread, the queued threads and the blocked threads still
-//!   on the books (delayed dequeue, below). An empty set keeps the core's clock
-//!   (`zero_vruntime`).
+//!   on the books (delayed dequeue, below). An empty set keeps a clock: `V` when the set last
+//!   emptied (Linux keeps `cfs_rq->min_vruntime`; only differences between the virtual times
+//!   of one set decide anything, so any monotone clock does).
 //! - **Lag and eligibility** (`entity_eligible`): a thread's lag is `V - vruntime`, the
 //!   service it is owed. It is eligible when its lag is not negative.
 //! - **Requests and deadlines** (`update_deadline`): a thread asks for a slice
@@ -25,6 +26,7 @@
 //! - **Wakeup preemption** (`check_preempt_wakeup_fair`): a woken thread preempts if it is the
 //!   pick; and a wake-up onto a core whose current thread is no longer protected reschedules
 //!   it (the `update_curr` it makes), so whoever is the pick then takes the core.
+//!   (`PREEMPT_SHORT` never applies: every slice is the same.)
 //! - **Placement** (`place_entity`, `PLACE_LAG`): a thread leaving a core's set keeps its lag
 //!   (`update_entity_lag`, clamped to `max(2 slices, a tick)`), whatever the sleep's length;
 //!   joining a non-empty set it is placed at `V` minus that lag, scaled by `(n + 1) / n` so
@@ -37,8 +39,9 @@
 //!   leaves with zero lag) or it is woken (then it is requeued there, keeping its place:
 //!   `requeue_delayed_entity`; the wake-up does not choose a core, as `ttwu_runnable`). A
 //!   core that has nothing else to run drops its delayed threads at once (the pick loop of
-//!   `pick_task_fair`). The model drops them only at a pick (no tick runs on a core with an
-//!   empty queue), where Linux's tick also picks.
+//!   `pick_task_fair`). The model drops them only at the picks it makes (wake-ups, blocks,
+//!   ticks; no tick runs on a core with an empty queue), where Linux may also pick at a tick
+//!   of a core whose only other runnable threads are delayed.
 //! - **Same-core wake-ups** (`ttwu_queue`, direct): a free wake-up onto the waker's own core is
 //!   enqueued before the waker goes on.
 //! - **Idle pull** (`detach_tasks`): the least recently run (or enqueued) waiting thread first,
@@ -76,7 +79,8 @@ struct EevdfCore {
     sum: i128,
     /// How many threads the set holds (`nr_queued`).
     n: i64,
-    /// The virtual time of an empty set: `V` when the set last emptied.
+    /// The virtual time of an empty set: `V` when the set last emptied (standing for
+    /// `cfs_rq->min_vruntime`).
     zero_vruntime: i64,
     /// When the current thread's virtual runtime was last updated.
     accounted_at: u64,
