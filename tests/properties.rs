@@ -1,7 +1,8 @@
 //! Property tests: the model's rules hold for every generated scenario, and runs are
 //! deterministic.
 //!
-//! Scenarios are generated over every knob a scenario file has: 1 to 8 cores, every server
+//! Scenarios are generated over every knob a scenario file has: 1 to 8 cores, both scheduling
+//! policies (CFS and EEVDF, half the cases each, so the run time is that of one), every server
 //! and executor shape, pool sizes, switch intervals from 1 µs to 100 ms (log-uniform), GIL or
 //! free-threaded, 1 to 20 clients with small, medium and huge n (huge n only as requests that
 //! cannot finish within the run), open and closed loop, think times, in-process or not,
@@ -19,6 +20,7 @@
 
 use execsim::interp::GilKind;
 use execsim::kernel::SimDuration;
+use execsim::machine::SchedulerKind;
 use execsim::sim::calibration::Calibration;
 use execsim::sim::check::{CheckConfig, Invariant, Violation};
 use execsim::sim::lesson::{closed_client, Placement};
@@ -62,7 +64,11 @@ const MAX_EVENTS: u64 = 3_000_000;
 ///   there until its core frees up (up to 19.5 ms seen in 1,500 generated runs; Linux's
 ///   nohz idle balancing pulls it within about a tick).
 /// - `BoundedGilWait`: two CPU-bound threads sharing a core pass the GIL between themselves
-///   and starve a waiter on another core for seconds (`known_gil_starvation`).
+///   and starve a waiter on another core for seconds (`known_gil_starvation`). Under EEVDF
+///   that case is fixed, but the bound (two turns of every other holder) is still exceeded by
+///   a little in about a fifth of generated cases under either policy (156 of about 800
+///   EEVDF cases, 182 of about 800 CFS ones: `EXPLORE_SCHEDULER=eevdf EXPLORE_CASES=1600`
+///   with the `explore` tool), so it stays listed for both.
 const KNOWN_MODEL_VIOLATIONS: &[Invariant] = &[Invariant::BoundedGilWait];
 
 /// Panics the model is known to raise (an overflow check of the test profile), reported to
@@ -196,7 +202,11 @@ fn client_spec(i: usize, r: &RawClient, duration: SimDuration) -> ClientSpec {
 /// Every scenario shape, bounded in cost.
 fn scenario() -> impl Strategy<Value = Case> {
     let machine = (
-        1usize..=8,
+        (
+            1usize..=8,
+            // Half the cases under each scheduling policy.
+            prop::sample::select(vec![SchedulerKind::Cfs, SchedulerKind::Eevdf]),
+        ),
         prop_oneof![4 => Just(GilKind::Cpython), 1 => Just(GilKind::FreeThreaded)],
         // Switch interval: 1 µs to 100 ms, log-uniform.
         0.0f64..5.0,
@@ -228,7 +238,14 @@ fn scenario() -> impl Strategy<Value = Case> {
         affinity,
     )
         .prop_map(
-            |(seed, ms, (cores, gil, log_interval, cpython_costs), server, raw, aff)| {
+            |(
+                seed,
+                ms,
+                ((cores, scheduler), gil, log_interval, cpython_costs),
+                server,
+                raw,
+                aff,
+            )| {
                 let duration = SimDuration::from_millis(ms);
                 let interval = SimDuration((1_000.0 * 10f64.powf(log_interval)).round() as u64);
                 let mut clients = Vec::new();
@@ -247,10 +264,7 @@ fn scenario() -> impl Strategy<Value = Case> {
                     name: Some("generated".into()),
                     seed,
                     duration,
-                    machine: MachineSpec {
-                        cores,
-                        ..MachineSpec::default()
-                    },
+                    machine: MachineSpec { cores, scheduler },
                     python: PythonSpec {
                         gil,
                         switch_interval: interval,
@@ -540,6 +554,54 @@ fn replay_known(file: &str) -> Option<Violation> {
 fn known_gil_starvation() {
     let v = replay_known("gil_starvation.toml");
     assert!(v.is_none(), "{}", v.unwrap());
+}
+
+/// The same scenario under EEVDF (`scheduler = "eevdf"`) breaks no invariant. The loop's
+/// longest GIL wait is 20.38 ms (CFS: 1.92 s, from 1.08 s to the end of the run; live on
+/// Linux 6.18: 46 ms). In the trace, the worker that dropped the GIL to its sibling is woken
+/// from its forced-switch wait onto their shared core. Under CFS it waits there, runnable,
+/// until the loop's drop request makes the sibling drop, and takes the GIL 2.5 µs later.
+/// Under EEVDF it gets the core at the next tick (the sibling's protected slice is over),
+/// and goes back to sleep in its GIL wait: at the loop's drop it must be woken like the
+/// loop, and the loop often gets there first.
+#[test]
+fn known_gil_starvation_is_gone_under_eevdf() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/known_violations/gil_starvation.toml");
+    let mut s = Scenario::from_file(&path).expect("a valid scenario");
+    s.machine.scheduler = SchedulerKind::Eevdf;
+    let traced = SimOptions {
+        trace: true,
+        ..checked(CheckConfig::default())
+    };
+    let out = simulate(&s, cal(), &traced);
+    assert!(out.violation.is_none(), "{}", out.violation.unwrap());
+    let longest = longest_gil_wait(&out, "event-loop", s.duration);
+    assert!(longest < SimDuration::from_millis(21), "{longest}");
+}
+
+/// The longest time thread `name` waited for the GIL in a traced run of `duration`: from a
+/// `GilWait` to the next `Python` (spells runnable in between count; a wait still going at
+/// the end counts to the end).
+fn longest_gil_wait(out: &SimOutput, name: &str, duration: SimDuration) -> SimDuration {
+    use execsim::interp::ThreadActivity;
+    let me = out.thread_names.iter().position(|n| n == name);
+    let me = me.expect("a thread of that name");
+    let (mut since, mut longest) = (None, 0);
+    for r in out.trace.iter().filter(|r| r.thread.0 as usize == me) {
+        match (r.activity, since) {
+            (ThreadActivity::GilWait, None) => since = Some(r.time.0),
+            (ThreadActivity::Python, Some(t)) => {
+                longest = longest.max(r.time.0 - t);
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(t) = since {
+        longest = longest.max(duration.as_nanos() - t);
+    }
+    SimDuration(longest)
 }
 
 /// A process-pool worker waited in core 1's run queue while core 0, which it may use, was

@@ -40,8 +40,9 @@ enum Command {
     /// Simulate a scenario file: per-second completions per client, latency, GIL counters.
     ///
     /// The scenario is TOML. Top-level keys: seed (default 1), duration ("12s"), name.
-    /// [machine] cores (default 2), scheduler = "cfs". [python] gil = "cpython" | "free-threaded",
-    /// switch_interval ("5ms"), runtime = "cpython" | "rust" (whose prime-core costs).
+    /// [machine] cores (default 2), scheduler = "cfs" | "eevdf". [python] gil = "cpython" |
+    /// "free-threaded", switch_interval ("5ms"), runtime = "cpython" | "rust" (whose
+    /// prime-core costs).
     /// [server] kind = "asyncio" | "thread-per-connection", executor = "inline" | "thread" |
     /// "process" | "interpreter", workers (default: CPython's). [[clients]] name, n (or
     /// mix = [{n, weight}, ...]), start ("0s"), mode = "closed" | "open", think ("0s"),

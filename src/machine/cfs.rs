@@ -128,13 +128,13 @@ impl SchedPolicy for Cfs {
     fn dequeue(&mut self, _t: ThreadId, _c: CoreId, _now: u64, _why: Dequeue, _rq: RunQueues) {}
 
     #[inline]
-    fn wakeup_preempts(&self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool {
+    fn wakeup_preempts(&mut self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool {
         let cur = rq.current(c).expect("wakeup preemption on a busy core");
         self.v(cur) > self.v(woken) + self.wakeup_granularity
     }
 
     #[inline]
-    fn pick_next(&self, c: CoreId, rq: RunQueues) -> Option<usize> {
+    fn pick_next(&mut self, c: CoreId, rq: RunQueues) -> Option<usize> {
         self.min_queued(c, rq)
     }
 

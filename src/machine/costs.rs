@@ -59,6 +59,12 @@ pub struct MachineCosts {
     pub min_granularity: SimDuration,
     /// CFS wakeup preemption threshold.
     pub wakeup_granularity: SimDuration,
+    /// EEVDF base slice (Linux's `normalized_sysctl_sched_base_slice`): the request a thread
+    /// makes each time it starts one. Scaled by `1 + ilog2(min(cores, 8))` as
+    /// `update_sysctl` does: 0.7 ms is 1.4 ms on 2 cores. Linux's default from 6.15 on
+    /// (commit 2ae891b82695, also backported to 6.6 stable; 0.75 ms before). CFS ignores
+    /// it.
+    pub base_slice: SimDuration,
 }
 
 impl Default for MachineCosts {
@@ -81,6 +87,7 @@ impl Default for MachineCosts {
             sched_latency: SimDuration::from_millis(12),
             min_granularity: SimDuration::from_micros(1_500),
             wakeup_granularity: SimDuration::from_millis(2),
+            base_slice: SimDuration::from_micros(700),
         }
     }
 }

@@ -9,20 +9,20 @@
 //! who runs. Each method names the hook it stands for.
 //!
 //! # Adding a policy
-//! A policy is one file implementing [`SchedPolicy`] (CFS: [`super::cfs`]) plus a variant of
-//! [`SchedulerKind`] and of `Scheduler` (`scheduler.rs`), and one arm in `Scheduler::new`,
-//! `Scheduler::kind`, the `each_policy!` macro and
+//! A policy is one file implementing [`SchedPolicy`] (CFS: [`super::cfs`]; EEVDF:
+//! [`super::eevdf`]) plus a variant of [`SchedulerKind`] and of `Scheduler` (`scheduler.rs`),
+//! and one arm in `Scheduler::new`, `Scheduler::kind`, the `each_policy!` macro and
 //! `Scheduler::enqueues_local_wakeup_at_once`. Its tunables are fields of
-//! [`MachineCosts`](super::MachineCosts) (serde default, so existing files still load). Everything the EEVDF
-//! attempt (`research/eevdf-attempt.patch`) changed maps onto a method: the pick (earliest
-//! eligible deadline, run to parity) onto `pick_next` and `set_next`; deadlines renewed as
-//! time is charged onto `update_curr`; lag saved on sleep and delayed dequeue onto `dequeue`;
-//! lag restored on wake-up onto `enqueue`; lag carried on migration onto `dequeue`/`enqueue`
-//! with `Migrate`/`Migrated`; the pick-based wakeup preemption onto `wakeup_preempts`; the
-//! protected slice at the tick onto `tick_preempts`; the most-owed idle pull onto
-//! `pull_rank`; the same-core enqueue before the waker goes on onto
-//! `enqueues_local_wakeup_at_once`; the slice scaled by the number of cores onto the
-//! constructor.
+//! [`MachineCosts`](super::MachineCosts) (serde default, so existing files still load).
+//! EEVDF shows how Linux's class hooks map onto the methods: the pick (earliest eligible
+//! deadline, run to parity, delayed threads leaving when picked) onto `pick_next` and
+//! `set_next`; deadlines renewed as time is charged onto `update_curr`; lag saved on sleep
+//! and delayed dequeue onto `dequeue`; lag restored on wake-up onto `enqueue`; lag carried on
+//! migration onto `dequeue`/`enqueue` with `Migrate`/`Migrated`; the pick-based wakeup
+//! preemption onto `wakeup_preempts`; the protected slice at the tick onto `tick_preempts`;
+//! the idle pull order onto `pull_rank`; a delayed thread woken where it is onto `wakes_on`;
+//! the same-core enqueue before the waker goes on onto `enqueues_local_wakeup_at_once`; the
+//! slice scaled by the number of cores onto the constructor.
 //!
 //! Dispatch is static: `Scheduler` (`scheduler.rs`) is an enum and each call is a `match` the compiler
 //! resolves (with one policy, a direct call), so the scheduler's hot paths pay no virtual
@@ -41,6 +41,10 @@ pub enum SchedulerKind {
     /// virtual runtime first, sleeper credit, wakeup and tick preemption by granularity.
     #[default]
     Cfs,
+    /// Linux's EEVDF scheduler, the fair class from 6.6 on (`kernel/sched/fair.c` of 6.18):
+    /// earliest eligible virtual deadline first, lag kept across sleep, run to parity,
+    /// delayed dequeue (see `eevdf.rs`).
+    Eevdf,
 }
 
 /// Why a thread joins a core's runnable set.
@@ -89,11 +93,14 @@ pub(crate) trait SchedPolicy {
 
     /// Whether `woken`, just queued on core `c` whose current thread runs, takes the core at
     /// once (`check_preempt_wakeup_fair`).
-    fn wakeup_preempts(&self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool;
+    /// The policy may update its own state as the reschedule this stands for would
+    /// (EEVDF: delayed threads the pick meets leave the run queue).
+    fn wakeup_preempts(&mut self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool;
 
     /// The position, in core `c`'s queue, of the thread to run next on the empty core
-    /// (`pick_next_task_fair`); None leaves it idle.
-    fn pick_next(&self, c: CoreId, rq: RunQueues) -> Option<usize>;
+    /// (`pick_next_task_fair`); None leaves it idle. The policy may update its own state as
+    /// the pick does (EEVDF: delayed threads the pick meets leave the run queue).
+    fn pick_next(&mut self, c: CoreId, rq: RunQueues) -> Option<usize>;
 
     /// Thread `t` was just made core `c`'s current thread (`set_next_entity`).
     fn set_next(&mut self, t: ThreadId, c: CoreId, now: u64, rq: RunQueues);
@@ -106,6 +113,13 @@ pub(crate) trait SchedPolicy {
     /// (`newidle_balance`): the lowest rank is pulled first (ties: lowest core, then queue
     /// order).
     fn pull_rank(&self, t: ThreadId, from: CoreId, rq: RunQueues) -> i128;
+
+    /// The core whose run queue still holds blocked thread `t`, if any: a wake-up sends it
+    /// back there, choosing no core (Linux's `ttwu_runnable`, for a task still `on_rq`:
+    /// EEVDF's delayed dequeue). None: wake-up placement chooses (`select_task_rq`).
+    fn wakes_on(&self, _t: ThreadId) -> Option<CoreId> {
+        None
+    }
 
     /// Whether a wake-up onto the waker's own core that costs nothing (`wake_local` zero) puts
     /// the thread on that core's queue at once, before the waker goes on (Linux's

@@ -3,6 +3,7 @@
 //! scheduler's hot paths).
 
 use super::cfs::Cfs;
+use super::eevdf::Eevdf;
 use super::policy::{Dequeue, Enqueue, SchedPolicy, SchedulerKind};
 use super::{CoreId, MachineCosts, RunQueues, ThreadId};
 
@@ -11,8 +12,10 @@ use super::{CoreId, MachineCosts, RunQueues, ThreadId};
 pub(crate) enum Scheduler {
     /// Linux's CFS.
     Cfs(Cfs),
-    /// CFS with zero-cost same-core wake-ups enqueued at once: exercises that mechanism
-    /// path, which no shipped policy uses yet.
+    /// Linux's EEVDF.
+    Eevdf(Eevdf),
+    /// CFS with zero-cost same-core wake-ups enqueued at once: that mechanism path (which
+    /// EEVDF takes) compared with CFS's own.
     #[cfg(test)]
     CfsSyncWake(Cfs),
 }
@@ -22,6 +25,7 @@ macro_rules! each_policy {
     ($self:expr, $p:ident => $call:expr) => {
         match $self {
             Scheduler::Cfs($p) => $call,
+            Scheduler::Eevdf($p) => $call,
             #[cfg(test)]
             Scheduler::CfsSyncWake($p) => $call,
         }
@@ -33,6 +37,7 @@ impl Scheduler {
     pub fn new(kind: SchedulerKind, cores: usize, costs: &MachineCosts) -> Self {
         match kind {
             SchedulerKind::Cfs => Scheduler::Cfs(Cfs::new(cores, costs)),
+            SchedulerKind::Eevdf => Scheduler::Eevdf(Eevdf::new(cores, costs)),
         }
     }
 
@@ -40,6 +45,7 @@ impl Scheduler {
     pub fn kind(&self) -> SchedulerKind {
         match self {
             Scheduler::Cfs(_) => SchedulerKind::Cfs,
+            Scheduler::Eevdf(_) => SchedulerKind::Eevdf,
             #[cfg(test)]
             Scheduler::CfsSyncWake(_) => SchedulerKind::Cfs,
         }
@@ -64,11 +70,11 @@ impl SchedPolicy for Scheduler {
         each_policy!(self, p => p.dequeue(t, c, now, why, rq))
     }
     #[inline]
-    fn wakeup_preempts(&self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool {
+    fn wakeup_preempts(&mut self, woken: ThreadId, c: CoreId, rq: RunQueues) -> bool {
         each_policy!(self, p => p.wakeup_preempts(woken, c, rq))
     }
     #[inline]
-    fn pick_next(&self, c: CoreId, rq: RunQueues) -> Option<usize> {
+    fn pick_next(&mut self, c: CoreId, rq: RunQueues) -> Option<usize> {
         each_policy!(self, p => p.pick_next(c, rq))
     }
     #[inline]
@@ -84,9 +90,14 @@ impl SchedPolicy for Scheduler {
         each_policy!(self, p => p.pull_rank(t, from, rq))
     }
     #[inline]
+    fn wakes_on(&self, t: ThreadId) -> Option<CoreId> {
+        each_policy!(self, p => p.wakes_on(t))
+    }
+    #[inline]
     fn enqueues_local_wakeup_at_once(&self) -> bool {
         match self {
             Scheduler::Cfs(p) => p.enqueues_local_wakeup_at_once(),
+            Scheduler::Eevdf(p) => p.enqueues_local_wakeup_at_once(),
             #[cfg(test)]
             Scheduler::CfsSyncWake(_) => true,
         }

@@ -3,7 +3,9 @@
 //!
 //! - **Placement** (`select_task_rq_fair`, simplified): the previous core if it is idle; else
 //!   any idle allowed core (scanning from the previous one); else the waker's core if allowed
-//!   (wake-affine); else the previous core if allowed; else the first allowed core.
+//!   (wake-affine); else the previous core if allowed; else the first allowed core. A
+//!   thread the policy still holds on a core's run queue (EEVDF's delayed dequeue) goes back
+//!   there with no placement (`ttwu_runnable`).
 //! - **Latency** depends on the target: onto an idle core (on a VM, a halted vCPU must be
 //!   kicked, `wake_idle`), onto a busy core (an IPI, `wake_busy`), or onto the waker's own
 //!   core (just a run-queue insertion, `wake_local`). Wake-ups onto another core add a seeded
@@ -46,7 +48,10 @@ impl Machine {
                 .then_some(th.core)
                 .flatten()
         });
-        let target = self.select_core(t, waker_core);
+        let target = self
+            .policy
+            .wakes_on(t)
+            .unwrap_or_else(|| self.select_core(t, waker_core));
         let local = Some(target) == waker_core;
         if local
             && self.costs.wake_local == SimDuration::ZERO
@@ -200,8 +205,8 @@ impl Machine {
 
 #[cfg(test)]
 mod tests {
-    //! The enqueue-at-once path of zero-cost same-core wake-ups, which no shipped policy
-    //! takes yet, exercised with a test-only policy: CFS asking for it.
+    //! The enqueue-at-once path of zero-cost same-core wake-ups (which EEVDF takes),
+    //! compared with the delayed path under one policy: CFS, and CFS asking for it.
 
     use super::super::cfs::Cfs;
     use super::super::scheduler::Scheduler;

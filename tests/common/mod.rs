@@ -19,7 +19,9 @@
 
 use execsim::interp::{GilKind, InterpCosts, InterpEvent, InterpId, PyNotice, Runtime, Step};
 use execsim::kernel::{EventQueue, Model, RngStreams, SimDuration, SimTime, Simulation, TraceKey};
-use execsim::machine::{CoreId, Machine, MachineCosts, MachineEvent, Notice, ThreadId};
+use execsim::machine::{
+    CoreId, Machine, MachineCosts, MachineEvent, Notice, SchedulerKind, ThreadId,
+};
 use std::collections::VecDeque;
 
 /// `n` microseconds.
@@ -139,11 +141,22 @@ pub struct ScriptedMachine {
 }
 
 impl ScriptedMachine {
-    /// A simulation of a machine of `cores` cores with `costs`, with no threads yet.
+    /// A simulation of a machine of `cores` cores with `costs` under CFS, with no threads
+    /// yet.
     pub fn sim(cores: usize, costs: MachineCosts) -> Simulation<ScriptedMachine> {
+        Self::sim_with(cores, costs, SchedulerKind::Cfs)
+    }
+
+    /// A simulation of a machine of `cores` cores with `costs` under the policy `kind`, with
+    /// no threads yet.
+    pub fn sim_with(
+        cores: usize,
+        costs: MachineCosts,
+        kind: SchedulerKind,
+    ) -> Simulation<ScriptedMachine> {
         let rng = RngStreams::new(1).stream("machine/wake-jitter");
         Simulation::new(ScriptedMachine {
-            machine: Machine::new(cores, costs, rng),
+            machine: Machine::with_scheduler(cores, costs, kind, rng),
             scripts: Vec::new(),
             log: Vec::new(),
         })

@@ -5,7 +5,8 @@ use super::*;
 
 /// Explores generated scenarios with every invariant enforced and tallies the violations by
 /// invariant, printing the first of each with the time the search took (not a test: run it
-/// with `cargo test --release --test properties -- --ignored explore --nocapture`).
+/// with `cargo test --release --test properties -- --ignored explore --nocapture`;
+/// `EXPLORE_SCHEDULER=eevdf` keeps one policy's cases).
 #[test]
 #[ignore = "exploration tool, not a test"]
 fn explore_violations() {
@@ -22,8 +23,16 @@ fn explore_violations() {
     let mut events = 0u64;
     let mut worst_idle = (0u64, 0u64);
     let mut panics = 0usize;
+    // EXPLORE_SCHEDULER=cfs|eevdf: only the cases of that policy (the others are drawn and
+    // skipped, so the cases explored are the same as in a run of both).
+    let only: Option<SchedulerKind> = std::env::var("EXPLORE_SCHEDULER")
+        .ok()
+        .map(|v| toml::Value::String(v).try_into().expect("cfs or eevdf"));
     for _ in 0..n {
         let case = strat.new_tree(&mut runner).unwrap().current();
+        if only.is_some_and(|k| k != case.0.machine.scheduler) {
+            continue;
+        }
         let skip: Vec<Invariant> = std::env::var("EXPLORE_SKIP")
             .unwrap_or_default()
             .split(',')
