@@ -32,6 +32,9 @@ pub struct LiveArgs {
     /// Skip the check that the machine is idle before the run.
     #[arg(long)]
     pub no_idle_check: bool,
+    /// Calibration the measured host speed is compared with (default: the embedded one).
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
 }
 
 /// `execsim compare FILE... --backend B [--reps K]`.
@@ -95,6 +98,7 @@ fn load(file: &Path) -> Result<Scenario> {
 /// Runs `execsim live`.
 pub fn live(args: LiveArgs) -> Result<()> {
     let scenario = load(&args.file)?;
+    let cal = super::args::load_calibration(args.calibration.as_ref())?;
     let mut opts = options(
         args.backend,
         args.python,
@@ -117,12 +121,22 @@ pub fn live(args: LiveArgs) -> Result<()> {
     for w in &out.warnings {
         eprintln!("warning: {w}");
     }
+    let speed = out
+        .core_probe
+        .map(|p| crate::live::host_speed::HostSpeed::from_probe(&p, &cal));
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out.result)?);
+        let mut v = serde_json::to_value(&out.result)?;
+        if let (Some(obj), Some(h)) = (v.as_object_mut(), &speed) {
+            obj.insert("host_speed".into(), serde_json::to_value(h)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         println!("live run of {} with {}", scenario.label(), out.runtime);
         if let Some(b) = out.busy_cores_before {
             println!("machine before the run: {:.0}% of a core busy", b * 100.0);
+        }
+        if let Some(h) = &speed {
+            println!("{}", h.line());
         }
         print!("{}", crate::output::report::run_report(&out.result));
         println!(

@@ -17,7 +17,11 @@
 //! so far ([`partial`]). Before the
 //! run the machine is checked to be idle ([`procfs::idle_check`]). [`os`] holds what a live
 //! process asks the OS about itself (affinity, thread id, clock), [`stats`] the median and
-//! spread of repeated measurements, [`progress`] the progress bars.
+//! spread of repeated measurements, [`progress`] the progress bars, [`host_speed`] the prime
+//! core's speed measured in each CPython run, [`thread_sampler`] where each thread ran.
+//!
+//! [`crate::calibrate::validate`] runs a fixed matrix of scenarios live and in simulation
+//! (`execsim validate`).
 //!
 //! [`compare`] runs simulation and live runs side by side; [`crate::calibrate::live_fit`] fits the simulator's
 //! per-step costs from live runs.
@@ -25,6 +29,7 @@
 pub mod compare;
 pub mod config;
 pub mod cpython;
+pub mod host_speed;
 pub mod lifeline;
 pub mod os;
 pub mod partial;
@@ -35,6 +40,7 @@ pub mod run;
 pub mod rust_backend;
 pub mod stats;
 pub mod supervise;
+pub mod thread_sampler;
 
 pub use partial::PartialRun;
 pub use run::run_live;
@@ -71,6 +77,9 @@ pub struct LiveOptions {
     /// With the idle check: wait up to this long for the machine to become idle (other
     /// load below 15% of a core) before starting; the run then starts anyway, with a warning.
     pub idle_wait: Duration,
+    /// Sample every thread's CPU and run time at this period during the run
+    /// ([`thread_sampler`]; None: no sampling).
+    pub thread_sampling: Option<Duration>,
 }
 
 impl LiveOptions {
@@ -86,6 +95,7 @@ impl LiveOptions {
             emulate_gil: false,
             startup_timeout: Duration::from_secs(20),
             idle_wait: Duration::ZERO,
+            thread_sampling: None,
         }
     }
 }
@@ -107,6 +117,11 @@ pub struct LiveOutcome {
     pub port: u16,
     /// Nothing listened on the port after the run.
     pub port_released: bool,
+    /// The CPython service's timing of its prime core before and after the run
+    /// ([`host_speed`]); None for the rust backend.
+    pub core_probe: Option<protocol::CoreProbe>,
+    /// Where each thread ran, sampled during the run (with [`LiveOptions::thread_sampling`]).
+    pub thread_samples: Option<thread_sampler::ThreadSamples>,
 }
 
 /// When a process died, for [`LiveError::Died`]'s message.

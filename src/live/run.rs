@@ -11,6 +11,7 @@ use super::config::{self, ChildConfig, EmulatedGil};
 use super::partial::{PartialRun, SecondsSeen};
 use super::protocol::{self, Message, Summary};
 use super::supervise::{self, Group, Output};
+use super::thread_sampler::{NamedTask, ThreadSampler};
 use super::{cpython, os, procfs, progress, rust_backend};
 use super::{LiveError, LiveOptions, LiveOutcome, IDLE_THRESHOLD_CORES};
 use crate::sim::results::{GilResult, RunResult, ThreadResult};
@@ -190,6 +191,10 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     }
     let mut group = Group::new();
     let started = start(&mut group, opts, &full, &mut warnings)?;
+    let sampler = opts.thread_sampling.map(|every| {
+        let roots = (0..started.reporters).map(|i| group.pid(i)).collect();
+        ThreadSampler::start(roots, started.t0_ns, every)
+    });
     let cpu_before = procfs::cpu_times();
     let seconds = scenario.duration.as_nanos().div_ceil(1_000_000_000);
     let mut progress = progress::Progress::new(
@@ -223,6 +228,8 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     let cpu_after = procfs::cpu_times();
     // Per-thread CPU time and last core, read before the processes are killed.
     let threads = thread_results(&summaries);
+    let thread_samples = sampler.map(|s| s.finish(named_tasks(&summaries)));
+    let core_probe = summaries.iter().find_map(|(_, s)| s.core_probe);
     let cleanup = group.shutdown();
     progress.finish();
     let port = started.port;
@@ -248,7 +255,31 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         cleanup,
         port,
         port_released,
+        core_probe,
+        thread_samples,
     })
+}
+
+/// The threads and processes the summaries name.
+fn named_tasks(summaries: &[(usize, Summary)]) -> Vec<NamedTask> {
+    let mut out = Vec::new();
+    for (_, s) in summaries {
+        for t in &s.threads {
+            out.push(NamedTask {
+                name: t.name.clone(),
+                pid: t.pid,
+                tid: t.tid,
+            });
+        }
+        for p in &s.processes {
+            out.push(NamedTask {
+                name: p.name.clone(),
+                pid: p.pid,
+                tid: p.pid,
+            });
+        }
+    }
+    out
 }
 
 /// The children's configuration (the service's, with the clients process's clients in it).
@@ -336,6 +367,8 @@ struct Started {
     runtime: String,
     /// Processes that report counts and a summary (1, or 2 with a clients process).
     reporters: usize,
+    /// The run's time 0, `CLOCK_MONOTONIC` ns.
+    t0_ns: u64,
 }
 
 /// Starts the service, waits until it listens, then starts the clients process (if the
@@ -384,6 +417,7 @@ fn start(
         port,
         runtime: python.unwrap_or_else(|| opts.backend.to_string()),
         reporters,
+        t0_ns,
     })
 }
 

@@ -100,6 +100,30 @@ pub fn simulate(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Si
     out
 }
 
+/// Simulates like [`simulate`] with default options (the same results, bit for bit) and
+/// calls `sample(t, world)` at t = 0, `every`, 2 × `every`, ... up to the horizon, after
+/// every event due at or before t: for observers that read the state at fixed instants,
+/// such as which thread runs on each core.
+pub fn simulate_sampled(
+    scenario: &Scenario,
+    cal: &Calibration,
+    every: crate::kernel::SimDuration,
+    mut sample: impl FnMut(SimTime, &World),
+) -> SimOutput {
+    let mut sim = build(scenario, cal, &SimOptions::default());
+    let horizon = sim.model.horizon();
+    let mut t = SimTime::ZERO;
+    loop {
+        sim.run_until(t);
+        sample(t, &sim.model);
+        if t >= horizon {
+            break;
+        }
+        t = (t + every.max(crate::kernel::SimDuration(1))).min(horizon);
+    }
+    collect(scenario, sim, false)
+}
+
 /// The layers of a scenario's run, ready at time zero: machine, runtime, service.
 fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulation<World> {
     // A scenario's overrides win over the calibration's fitted costs, which win over defaults.
