@@ -113,28 +113,54 @@ pub fn cmd_validate(args: ValidateArgs) -> Result<()> {
         entries.len(),
         args.reps
     );
-    let results = live_session(&entries, existing, &cal, &opts, &info, |id, k, rep| {
-        let speed = rep
-            .host_speed
-            .as_ref()
-            .map_or("no probe".to_string(), |h| format!("speed {:.2}x", h.ratio));
-        let regimes: Vec<String> = rep
-            .values
-            .regimes
+    let session = live_session(
+        &entries,
+        existing,
+        &cal,
+        &opts,
+        &info,
+        |id, k, rep| {
+            let speed = rep
+                .host_speed
+                .as_ref()
+                .map_or("no probe".to_string(), |h| format!("speed {:.2}x", h.ratio));
+            let regimes: Vec<String> = rep
+                .values
+                .regimes
+                .iter()
+                .map(|r| format!("{}: {}", r.phase, r.regime))
+                .collect();
+            eprintln!(
+                "  {id} repetition {}: {speed}; {}",
+                k + 1,
+                regimes.join(", ")
+            );
+            for w in &rep.warnings {
+                eprintln!("    warning: {w}");
+            }
+        },
+        // Saved after each scenario, so that a stopped session keeps what it measured.
+        |so_far| {
+            if let Err(e) = write_atomically(&json, so_far.to_json().as_bytes()) {
+                eprintln!("warning: cannot save {}: {e:#}", json.display());
+            }
+        },
+    );
+    print!("{}", table(&session.results, &misses));
+    write_all(&session.results, &misses, &args.out)?;
+    if !session.failed.is_empty() {
+        let list: Vec<String> = session
+            .failed
             .iter()
-            .map(|r| format!("{}: {}", r.phase, r.regime))
+            .map(|(id, e)| format!("{id}: {e}"))
             .collect();
-        eprintln!(
-            "  {id} repetition {}: {speed}; {}",
-            k + 1,
-            regimes.join(", ")
+        anyhow::bail!(
+            "{} scenario(s) failed twice and were left out (rerun them with --only):\n{}",
+            list.len(),
+            list.join("\n")
         );
-        for w in &rep.warnings {
-            eprintln!("    warning: {w}");
-        }
-    })?;
-    print!("{}", table(&results, &misses));
-    write_all(&results, &misses, &args.out)
+    }
+    Ok(())
 }
 
 /// Writes results.json, results.csv and the figure into `dir`.

@@ -2,31 +2,39 @@
 //! service process at the run's start and end, against the calibration.
 //!
 //! **Why.** On a shared VM the CPython interpreter's speed is not a constant of the machine:
-//! measured on the 2-vCPU VM this crate was built on, `find_nth_prime(100)` costs 83 or
-//! 145–165 ns per `num % div` test, switching between the two from one process launch to
-//! the next and within a process from one 100 ms to the next, while SHA-256 of the same
-//! processes stays within ±5% (the interpreter's branchy code is what suffers from whatever
-//! else the host runs). A calibration measured once can be off by 2× for a given live run.
+//! measured on the 2-vCPU VM this crate was built on, `find_nth_prime(100)` costs about 85 or
+//! 145–165 ns per `num % div` test (best of 5, thread CPU time), switching between the two
+//! from one process launch to the next and, within a process, from one 100 ms to the next,
+//! while SHA-256 of 1 MiB in the same processes stays at 680–750 µs (the interpreter's branchy
+//! code is what suffers from whatever else the host runs). A calibration measured once can be
+//! off by 2× for a given live run.
 //!
-//! **How.** The reference service (`reference_service.py`, `probe_core`) times
-//! [`PROBE_N`]-th prime [`PROBE_REPS`] times in its main thread, before the service and the
-//! clients start and again after the run's last second, and keeps the shortest **thread CPU
-//! time** (`time.thread_time_ns`: waits for the GIL or for a CPU are not counted, so the
+//! **How.** The reference service (`reference_service.py`, `probe_core`) calls
+//! `find_nth_prime(`[`PROBE_N`]`)` [`PROBE_REPS`] times in its main thread, before the service
+//! and the clients start and again after the run's last second, and keeps the shortest
+//! **thread CPU time** (`time.thread_time_ns`: waits for the GIL or for a CPU are not counted, so the
 //! probe after the run measures speed, not contention). Divided by the calibration's
 //! prediction for the exact op counts of `find_nth_prime(PROBE_N)`
 //! ([`crate::workload::prime::op_count`], [`CoreCost::nanos`]) this gives the **ratio** of
-//! the run's speed to the calibration's (2.0: twice as slow). Expressed in the calibration's
-//! unit, the measured cost per test is the calibration's `per_test_ns` times the ratio.
+//! the run's speed to the calibration's (2.0: twice as slow); the run's ratio is the mean of
+//! the two. Expressed in the calibration's unit, the measured cost per test is the
+//! calibration's `per_test_ns` times the ratio. How well two probes stand for a whole run
+//! was measured with one client sending n = 300 (inline, one CPU, 12 runs of 4 s, the
+//! machine busy): the event loop's CPU time per request gave 1.89–2.69× the calibration
+//! (median 2.40), the probes 2.20 (median).
 //!
 //! **Process-pool workers** are forked from the service; whether their speed follows the
-//! parent's was measured once (parent probe, fork, child probe, parent probe, 14 launches):
-//! the child differed from the mean of the two parent probes by as much as the two parent
-//! probes differed from each other (median 9 vs 14 ns per test), so a forked worker runs at
-//! its parent's speed of the moment and is not probed separately.
+//! parent's was measured (`validation/host-speed/speed_fork.py`: the parent's probe, a
+//! forked child's, the parent's again, per launch; 58 launches in three batches, the fast
+//! mode below 115 ns per test): the child's mode differed from the parent's probe just before
+//! it in 8 launches, and the parent's two probes, a few milliseconds apart, differed from
+//! each other in 9. The speed belongs to the moment, not to the process: a forked worker
+//! runs at its parent's speed of the moment and is not probed separately.
 //!
-//! **Rust backend**: not probed. Its core's speed is stable: 60 launches of the same loop
-//! (best of 5 × `find_nth_prime(300)`, every 100 ms) gave 1.95–2.28 ns per test, one sample
-//! 2.46 (±5% around the median of 2.05; CPython's varies by 2×).
+//! **Rust backend**: not probed, its core's speed is stable.
+//! `validation/host-speed/rust_core_stability.rs` (6 launches × 10 samples 100 ms apart, best
+//! of 5 × `find_nth_prime(300)`): 2.01–2.17 ns per test in one session, 1.95–2.46 in
+//! another (±4% around the median, against CPython's 2×).
 
 use crate::kernel::SimDuration;
 use crate::live::protocol::CoreProbe;
@@ -134,16 +142,20 @@ pub fn round4(x: f64) -> f64 {
 /// `poll`, `pipe_write`, `pipe_read`) of `[service]` (or the model's defaults). Wake-up and
 /// scheduler costs (`[machine]`) are not scaled.
 ///
-/// **Why the service steps scale too (measured).** `validation/speed-correlation.py` times,
-/// in one process, every 50 ms, 80 times: the prime core (`find_nth_prime(60)`), a
+/// **Why the service steps scale too (measured).** `validation/host-speed/speed_correlation.py`
+/// times, in one process, every 50 ms, 80 times: the prime core (`find_nth_prime(60)`), a
 /// request-path-like piece of Python (a coroutine that parses and formats the request line)
 /// and a `send`/`recv` pair on a socketpair, each the best of 3 in thread CPU time. Three
 /// runs on the 2-vCPU VM: the Python piece moves with the core at the same instants
-/// (correlation 0.78, 0.85, 0.61) and by more (when the core is in its fast mode, 104 ns per
-/// test against 156 ns, 1.5×, the Python piece takes 1,000 ns against 1,870 ns, 1.9×); the
-/// system calls move less (3.6 µs against 4.9 µs, 1.4×; correlation 0.65, 0.71, 0.36). So
-/// the whole request path runs at the core's speed of the moment, and `compare` and
-/// `validate` scale the service's steps with the same ratio (`scale_service_steps = true`).
+/// (correlation 0.76, 0.67, 0.90) and by more: in the samples where the core was in its fast
+/// mode (98–104 ns per test against 143–154 ns, 1.5×) it took 900–919 ns against 1,627–1,734
+/// ns (1.8–1.9×); the system calls move less (3.2–3.6 µs against 4.3–4.5 µs, 1.3×;
+/// correlation 0.57, 0.50, 0.76). So the whole request path runs at the core's speed of the
+/// moment, and `compare` and `validate` scale the service's steps with the same ratio
+/// (`scale_service_steps = true`). A first attempt, correlating the live rate of one client
+/// (inline, one CPU, 14 runs of 4 s) with its run's probe, found nothing (correlation 0.38
+/// between CPU time per request and the ratio): two probes a run are too few to follow a
+/// speed that changes every 100 ms, and a run's median ratio is what is used.
 pub fn at_speed(cal: &Calibration, ratio: f64, scale_service_steps: bool) -> Calibration {
     let mut out = cal.clone();
     let mut core = cal.core_calibration(Backend::Cpython).clone();

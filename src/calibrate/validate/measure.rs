@@ -3,7 +3,7 @@
 
 use super::intervals::{live_intervals, live_name, sim_with_intervals};
 use super::matrix::MatrixEntry;
-use super::regime::{classify, Interval, PhaseRegime};
+use super::regime::{classify, Interval, PhaseRegime, Regime};
 use super::results::{LiveRep, RunValues, ScenarioResults};
 use super::rows::rows;
 use crate::live::compare::phases;
@@ -116,8 +116,12 @@ pub fn measure(
 }
 
 /// Simulates `r`'s scenario again at the median speed of its live repetitions and rebuilds
-/// its rows (its live part is kept).
+/// its rows; the live part is kept, its regimes labelled again from their measured shares
+/// ([`Regime::of`]: the rules may have changed).
 pub fn resimulate(r: &mut ScenarioResults, s: &Scenario, cal: &Calibration) {
+    for p in r.live.iter_mut().flat_map(|l| &mut l.values.regimes) {
+        p.regime = Regime::of(p.light, p.together, p.with_heavy);
+    }
     let speeds: Vec<HostSpeed> = r.live.iter().filter_map(|l| l.host_speed.clone()).collect();
     r.speed_used = median_ratio(&speeds);
     r.sim = simulate_values(s, cal, r.speed_used);

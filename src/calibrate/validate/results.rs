@@ -6,8 +6,9 @@
 //! Simulated and live values are stored as the integers they are measured as (completions
 //! per whole second, latency percentiles in µs) and the speed ratio with 4 decimals, so that
 //! re-simulating from the file gives the stored values bit for bit. The live regimes are
-//! stored as classified when the runs were made (their samples are not kept): a change of
-//! [`super::regime`]'s rules needs new live runs.
+//! stored as the shares they were classified from (their samples are not kept): a change of
+//! [`super::regime::Regime::of`]'s thresholds needs no new live runs, a change of how the
+//! shares are measured does.
 
 use super::rows::Row;
 pub use super::values::{Percentiles, RunValues};

@@ -300,6 +300,7 @@ mod tests {
                 .map(|p| PhaseRegime {
                     phase: p.to_string(),
                     regime,
+                    light: 0.1,
                     together: 1.0,
                     with_heavy: 0.0,
                     heavy: Vec::new(),

@@ -79,9 +79,20 @@ pub struct SessionInfo {
     pub reps: usize,
 }
 
+/// A live session's outcome: the results (the scenarios measured and those kept from the
+/// file) and the scenarios whose live runs failed twice (id, error).
+pub struct LiveSession {
+    /// The results.
+    pub results: ValidationResults,
+    /// Scenarios left unmeasured, with why.
+    pub failed: Vec<(String, String)>,
+}
+
 /// Runs `entries` live (each `info.reps` times) and simulates them; the results replace those
-/// of the same ids in `existing` (others are kept), in the matrix's name order. `on_rep` is
-/// called after each live repetition with the scenario's id.
+/// of the same ids in `existing` (others are kept), in the matrix's name order. A scenario
+/// whose live runs fail (a timeout, a process that died) is tried once more, then left out
+/// and reported. `on_rep` is called after each live repetition with the scenario's id;
+/// `on_scenario` with the results so far after each scenario (to save them as they come).
 pub fn live_session(
     entries: &[MatrixEntry],
     existing: Option<ValidationResults>,
@@ -89,24 +100,14 @@ pub fn live_session(
     opts: &LiveOptions,
     info: &SessionInfo,
     mut on_rep: impl FnMut(&str, usize, &LiveRep),
-) -> Result<ValidationResults, LiveError> {
+    mut on_scenario: impl FnMut(&ValidationResults),
+) -> LiveSession {
     let meta = machine_meta();
     let date = utc_now_iso8601();
-    let mut scenarios = existing.map(|r| r.scenarios).unwrap_or_default();
-    let mut python = String::new();
-    for e in entries {
-        let r = measure(e, cal, opts, info.reps, &date, |k, rep| {
-            on_rep(&e.id, k, rep)
-        })?;
-        python = r.runtime.clone();
-        scenarios.retain(|x| x.id != r.id);
-        scenarios.push(r);
-    }
-    scenarios.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(ValidationResults {
+    let mut results = ValidationResults {
         note: info.note.clone(),
         command: info.command.clone(),
-        date,
+        date: date.clone(),
         reps: info.reps,
         calibration: info.calibration.clone(),
         machine: MachineRecord {
@@ -115,8 +116,39 @@ pub fn live_session(
             cpu: meta.cpu,
             cpus: meta.cpus,
         },
-        python,
+        python: existing
+            .as_ref()
+            .map(|e| e.python.clone())
+            .unwrap_or_default(),
         tool: format!("execsim {}", env!("CARGO_PKG_VERSION")),
-        scenarios,
-    })
+        scenarios: existing.map(|r| r.scenarios).unwrap_or_default(),
+    };
+    let mut failed = Vec::new();
+    for e in entries {
+        let attempt = |on_rep: &mut dyn FnMut(&str, usize, &LiveRep)| {
+            measure(e, cal, opts, info.reps, &date, |k, rep| {
+                on_rep(&e.id, k, rep)
+            })
+        };
+        let r: Result<ScenarioResults, LiveError> = attempt(&mut on_rep).or_else(|first| {
+            on_rep_failed(&e.id, &first);
+            attempt(&mut on_rep)
+        });
+        match r {
+            Ok(r) => {
+                results.python = r.runtime.clone();
+                results.scenarios.retain(|x| x.id != r.id);
+                results.scenarios.push(r);
+                results.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+                on_scenario(&results);
+            }
+            Err(err) => failed.push((e.id.clone(), err.to_string())),
+        }
+    }
+    LiveSession { results, failed }
+}
+
+/// Says on stderr that a scenario's live runs failed and are tried once more.
+fn on_rep_failed(id: &str, e: &LiveError) {
+    eprintln!("  {id}: the live run failed ({e}); trying it once more");
 }
