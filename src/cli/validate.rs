@@ -64,26 +64,36 @@ pub fn cmd_validate(args: ValidateArgs) -> Result<()> {
     let cal = Calibration::load(&args.calibration)
         .with_context(|| format!("loading calibration {}", args.calibration.display()))?;
     let misses = KnownMisses::load(&args.known_misses)?;
-    let json = args.out.join("results.json");
     if args.sim_only {
-        let on_file = ValidationResults::load(&json)?;
-        let (results, changed) = sim_only(&on_file, &args.scenarios, &cal)?;
-        print!("{}", table(&results, &misses));
-        let matrix = load_matrix(&args.scenarios, None)?;
-        for id in unmeasured(&results, &matrix) {
-            println!("{id}: no live results on file (run `execsim validate --only {id}`)");
-        }
-        if args.write {
-            write_all(&results, &misses, &args.out)?;
-        } else if !changed.is_empty() {
-            println!(
-                "the simulation now differs from the values on file for {} scenario(s) ({}): `execsim validate --sim-only --write` records them",
-                changed.len(),
-                changed.join(", ")
-            );
-        }
-        return Ok(());
+        return sim_only_cmd(&args, &cal, &misses);
     }
+    live_cmd(&args, &cal, &misses)
+}
+
+/// `--sim-only [--write]`.
+fn sim_only_cmd(args: &ValidateArgs, cal: &Calibration, misses: &KnownMisses) -> Result<()> {
+    let on_file = ValidationResults::load(&args.out.join("results.json"))?;
+    let (results, changed) = sim_only(&on_file, &args.scenarios, cal)?;
+    print!("{}", table(&results, misses));
+    let matrix = load_matrix(&args.scenarios, None)?;
+    for id in unmeasured(&results, &matrix) {
+        println!("{id}: no live results on file (run `execsim validate --only {id}`)");
+    }
+    if args.write {
+        write_all(&results, misses, &args.out)?;
+    } else if !changed.is_empty() {
+        println!(
+            "the simulation now differs from the values on file for {} scenario(s) ({}): `execsim validate --sim-only --write` records them",
+            changed.len(),
+            changed.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The live session: runs the selected scenarios, saves after each, writes everything.
+fn live_cmd(args: &ValidateArgs, cal: &Calibration, misses: &KnownMisses) -> Result<()> {
+    let json = args.out.join("results.json");
     anyhow::ensure!((1..=20).contains(&args.reps), "--reps must be 1 to 20");
     anyhow::ensure!(
         args.idle_wait.is_finite() && (0.0..=3600.0).contains(&args.idle_wait),
@@ -116,7 +126,7 @@ pub fn cmd_validate(args: ValidateArgs) -> Result<()> {
     let session = live_session(
         &entries,
         existing,
-        &cal,
+        cal,
         &opts,
         &info,
         |id, k, rep| {
@@ -146,8 +156,8 @@ pub fn cmd_validate(args: ValidateArgs) -> Result<()> {
             }
         },
     );
-    print!("{}", table(&session.results, &misses));
-    write_all(&session.results, &misses, &args.out)?;
+    print!("{}", table(&session.results, misses));
+    write_all(&session.results, misses, &args.out)?;
     if !session.failed.is_empty() {
         let list: Vec<String> = session
             .failed
