@@ -27,7 +27,8 @@
 //! One concept per file: [`options`] (what to measure), [`measurement`] (raw timings),
 //! [`rust_core`], [`cpython_core`], [`fit`] (weighted least squares), [`run`] (a whole
 //! calibration and writing it), [`machine_info`] (the `[meta]` of this machine), [`error`],
-//! and [`live_fit`] (the service costs from live runs). Everything public is re-exported
+//! [`live_fit`] (the service costs from live runs), and [`validate`] (the validation matrix,
+//! `execsim validate`). Everything public is re-exported
 //! here.
 
 pub mod cpython_core;
@@ -39,6 +40,7 @@ pub mod measurement;
 pub mod options;
 pub mod run;
 pub mod rust_core;
+pub mod validate;
 
 pub use crate::sim::calibration::Merged;
 pub use cpython_core::{measure_cpython, CPYTHON_SCRIPT};

@@ -41,6 +41,9 @@ pub struct LiveArgs {
     /// Event JSON, like `run --trace`; the report then has the GIL's counters.
     #[arg(long, value_name = "OUT.json")]
     pub gil_trace: Option<PathBuf>,
+    /// Calibration the measured host speed is compared with (default: the embedded one).
+    #[arg(long)]
+    pub calibration: Option<PathBuf>,
 }
 
 /// `execsim compare FILE... --backend B [--reps K]`.
@@ -109,6 +112,7 @@ fn load(file: &Path) -> Result<Scenario> {
 /// Runs `execsim live`.
 pub fn live(args: LiveArgs) -> Result<()> {
     let scenario = load(&args.file)?;
+    let cal = super::args::load_calibration(args.calibration.as_ref())?;
     let mut opts = options(
         args.backend,
         args.python,
@@ -135,12 +139,22 @@ pub fn live(args: LiveArgs) -> Result<()> {
     if let (Some(path), Some(trace)) = (&args.gil_trace, &out.gil_trace) {
         write_gil_trace(path, trace)?;
     }
+    let speed = out
+        .core_probe
+        .map(|p| crate::live::host_speed::HostSpeed::from_probe(&p, &cal));
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out.result)?);
+        let mut v = serde_json::to_value(&out.result)?;
+        if let (Some(obj), Some(h)) = (v.as_object_mut(), &speed) {
+            obj.insert("host_speed".into(), serde_json::to_value(h)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         println!("live run of {} with {}", scenario.label(), out.runtime);
         if let Some(b) = out.busy_cores_before {
             println!("machine before the run: {:.0}% of a core busy", b * 100.0);
+        }
+        if let Some(h) = &speed {
+            println!("{}", h.line());
         }
         print!("{}", crate::output::report::run_report(&out.result));
         println!(

@@ -1,7 +1,7 @@
 //! The `execsim` command line. Each subcommand is a variant of `Command` (its doc comment is
 //! the help text) whose argument struct and `cmd_*` function live in the subcommand's own
 //! file (`run.rs`, `lesson.rs`, `sweep.rs` with `merge`, `cost.rs`, `calibrate.rs`,
-//! `plot.rs`, `live.rs` with `compare`); the work lives in the layers below. What several
+//! `plot.rs`, `live.rs` with `compare`, `validate.rs`); the work lives in the layers below. What several
 //! commands share is in `args.rs`; the simulations behind the lesson's figures in
 //! [`figures`].
 //!
@@ -18,6 +18,7 @@ pub mod live;
 pub mod plot;
 mod run;
 mod sweep;
+mod validate;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -73,6 +74,11 @@ enum Command {
     /// Simulate a scenario and run it live K times; print simulated vs live rates per client
     /// and phase (median, min..max, relative error) and write a plot.
     Compare(live::CompareArgs),
+    /// Run the validation matrix (validation/scenarios/) live with CPython and in simulation;
+    /// print simulated vs live per scenario, client and phase (rates, open-loop latency
+    /// percentiles, placement regimes) and write results.json, results.csv and a figure.
+    /// --sim-only re-simulates against the live results on file.
+    Validate(validate::ValidateArgs),
     /// Internal: the rust backend's live processes.
     #[command(name = "__live", hide = true)]
     LiveInternal(live::InternalArgs),
@@ -102,6 +108,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Merge(args) => sweep::cmd_merge(args),
         Command::Live(args) => live::live(args),
         Command::Compare(args) => live::compare_cmd(args),
+        Command::Validate(args) => validate::cmd_validate(args),
         Command::LiveInternal(args) => live::internal(args),
     }
 }

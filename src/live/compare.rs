@@ -6,7 +6,15 @@
 //! second of each phase (which holds the start itself) is left out, as in the lesson table.
 //! For each client and phase the table gives the simulated rate, the live median with its
 //! spread (min..max over the repetitions) and the relative error (sim − live) / live.
+//!
+//! **Host speed.** With the cpython backend each live run times its prime core
+//! ([`super::host_speed`]); the simulation then runs after the live repetitions, with the
+//! calibration's CPython core costs multiplied by the median of the runs' measured ratios
+//! ([`super::host_speed::at_speed`]), and the report says which speed it used. The service's
+//! Python steps and system calls are scaled by the same ratio: measured, they follow the
+//! core's speed (see [`super::host_speed::at_speed`]).
 
+use super::host_speed::{self, HostSpeed};
 use super::stats::{median, min_max};
 use super::{run_live, LiveError, LiveOptions, LiveOutcome};
 use crate::sim::calibration::Calibration;
@@ -119,6 +127,11 @@ pub struct Comparison {
     pub warnings: Vec<String>,
     /// What ran the live service.
     pub runtime: String,
+    /// Each live run's measured prime-core speed (cpython backend; empty otherwise).
+    pub host_speed: Vec<HostSpeed>,
+    /// The ratio to the calibration's CPython core time the simulation used (the median of
+    /// [`host_speed`](Self::host_speed)); None: the calibration's own.
+    pub speed_used: Option<f64>,
 }
 
 impl Comparison {
@@ -199,8 +212,9 @@ pub fn rows(s: &Scenario, sim: &RunResult, live: &[RunResult]) -> Vec<Row> {
     out
 }
 
-/// Simulates `s` with `cal` (using the backend's prime-core costs) and runs it live `reps`
-/// times; `on_rep` is called after each live run.
+/// Runs `s` live `reps` times, then simulates it with `cal` (using the backend's prime-core
+/// costs, at the speed the live runs measured: see the module doc); `on_rep` is called after
+/// each live run.
 pub fn compare(
     s: &Scenario,
     cal: &Calibration,
@@ -208,12 +222,10 @@ pub fn compare(
     reps: usize,
     mut on_rep: impl FnMut(usize, &LiveOutcome),
 ) -> Result<Comparison, LiveError> {
-    let mut sim_scenario = s.clone();
-    sim_scenario.python.runtime = opts.backend;
-    let sim = simulate(&sim_scenario, cal, &SimOptions::default()).result;
     let mut live = Vec::new();
     let mut warnings = Vec::new();
     let mut runtime = String::new();
+    let mut speeds = Vec::new();
     for k in 0..reps.max(1) {
         let out = run_live(s, opts)?;
         on_rep(k, &out);
@@ -221,8 +233,17 @@ pub fn compare(
             warnings.push(format!("repetition {}: {w}", k + 1));
         }
         runtime = out.runtime.clone();
+        speeds.extend(out.core_probe.map(|p| HostSpeed::from_probe(&p, cal)));
         live.push(out.result);
     }
+    let speed_used = host_speed::median_ratio(&speeds);
+    let sim_cal = match speed_used {
+        Some(r) => host_speed::at_speed(cal, r, true),
+        None => cal.clone(),
+    };
+    let mut sim_scenario = s.clone();
+    sim_scenario.python.runtime = opts.backend;
+    let sim = simulate(&sim_scenario, &sim_cal, &SimOptions::default()).result;
     let rows = rows(s, &sim, &live);
     Ok(Comparison {
         scenario: s.label().to_string(),
@@ -232,6 +253,8 @@ pub fn compare(
         rows,
         warnings,
         runtime,
+        host_speed: speeds,
+        speed_used,
     })
 }
 
@@ -246,6 +269,21 @@ impl fmt::Display for Comparison {
             self.live.len(),
             if self.live.len() == 1 { "" } else { "s" }
         )?;
+        match self.speed_used {
+            Some(r) => {
+                let each: Vec<String> = self
+                    .host_speed
+                    .iter()
+                    .map(|h| format!("{:.2}", h.ratio))
+                    .collect();
+                writeln!(
+                    f,
+                    "simulated at the measured host speed: prime core {r:.2}x the calibration's time (median of the runs' {})",
+                    each.join(", ")
+                )?;
+            }
+            None => writeln!(f, "simulated at the calibration's prime-core speed")?,
+        }
         writeln!(
             f,
             "{:<10} {:<16} {:>7} {:>10} {:>10} {:>21} {:>9}",
@@ -369,6 +407,8 @@ mod tests {
             rows: Vec::new(),
             warnings: Vec::new(),
             runtime: String::new(),
+            host_speed: Vec::new(),
+            speed_used: None,
         };
         let m = c.live_median_run();
         assert_eq!(m.clients[0].per_second, [20, 101]);

@@ -17,7 +17,11 @@
 //! so far ([`partial`]). Before the
 //! run the machine is checked to be idle ([`procfs::idle_check`]). [`os`] holds what a live
 //! process asks the OS about itself (affinity, thread id, clock), [`stats`] the median and
-//! spread of repeated measurements, [`progress`] the progress bars.
+//! spread of repeated measurements, [`progress`] the progress bars, [`host_speed`] the prime
+//! core's speed measured in each CPython run, [`thread_sampler`] where each thread ran.
+//!
+//! [`crate::calibrate::validate`] runs a fixed matrix of scenarios live and in simulation
+//! (`execsim validate`).
 //!
 //! [`gil_trace`] records the CPython service's GIL during a run (`--gil-trace`).
 //!
@@ -29,6 +33,7 @@ pub mod compare_gil;
 pub mod config;
 pub mod cpython;
 pub mod gil_trace;
+pub mod host_speed;
 pub mod lifeline;
 pub mod os;
 pub mod partial;
@@ -39,6 +44,7 @@ pub mod run;
 pub mod rust_backend;
 pub mod stats;
 pub mod supervise;
+pub mod thread_sampler;
 
 pub use partial::PartialRun;
 pub use run::run_live;
@@ -78,6 +84,9 @@ pub struct LiveOptions {
     /// Cpython backend: trace the service's GIL ([`gil_trace`]); the outcome then has the GIL
     /// figures and [`LiveOutcome::gil_trace`].
     pub gil_trace: bool,
+    /// Sample every thread's CPU and run time at this period during the run
+    /// ([`thread_sampler`]; None: no sampling).
+    pub thread_sampling: Option<Duration>,
 }
 
 impl LiveOptions {
@@ -94,6 +103,7 @@ impl LiveOptions {
             startup_timeout: Duration::from_secs(20),
             idle_wait: Duration::ZERO,
             gil_trace: false,
+            thread_sampling: None,
         }
     }
 }
@@ -118,6 +128,11 @@ pub struct LiveOutcome {
     /// The GIL trace, with [`LiveOptions::gil_trace`].
     #[serde(skip)]
     pub gil_trace: Option<gil_trace::LiveGilTrace>,
+    /// The CPython service's timing of its prime core before and after the run
+    /// ([`host_speed`]); None for the rust backend.
+    pub core_probe: Option<protocol::CoreProbe>,
+    /// Where each thread ran, sampled during the run (with [`LiveOptions::thread_sampling`]).
+    pub thread_samples: Option<thread_sampler::ThreadSamples>,
 }
 
 /// When a process died, for [`LiveError::Died`]'s message.

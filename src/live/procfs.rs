@@ -1,8 +1,9 @@
 //! What Linux's `/proc` tells about the machine and the live run's threads, read through the
 //! `procfs` crate: CPU busy time per core (to check the machine is idle before measuring, and
-//! the cores' use during a run), each thread's CPU time and last core, the load average and
-//! the CPU model. The one reader of `/proc` in the crate (calibration's machine description
-//! asks it too).
+//! the cores' use during a run), each thread's CPU time and last core, each thread's run time
+//! in nanoseconds and last CPU for the periodic samples of a run ([`task_samples`]), the load
+//! average and the CPU model. The one reader of `/proc` in the crate (calibration's machine
+//! description asks it too).
 
 use procfs::process::{Process, Stat};
 use procfs::{Current, CurrentSI, KernelStats, LoadAverage};
@@ -123,6 +124,54 @@ pub fn process_stat(pid: u32) -> Option<(f64, u16)> {
     task_cpu(&Process::new(pid as i32).ok()?.stat().ok()?)
 }
 
+/// One thread's state at a sampling instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TaskSample {
+    /// Process id.
+    pub pid: u32,
+    /// Thread id.
+    pub tid: u32,
+    /// The CPU it last ran on (`/proc/PID/task/TID/stat` field 39, `processor`).
+    pub cpu: u16,
+    /// Time it has spent on a CPU, ns (`schedstat`'s first field, `sum_exec_runtime`).
+    pub run_ns: u64,
+}
+
+/// Every thread of the processes `roots` and of their descendants (children listed in each
+/// thread's `/proc/PID/task/TID/children`, so the pool workers a thread forked are found),
+/// sampled now. Threads that end while being read are left out.
+pub fn task_samples(roots: &[u32]) -> Vec<TaskSample> {
+    let mut out = Vec::new();
+    let mut todo: Vec<u32> = roots.to_vec();
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(pid) = todo.pop() {
+        if !seen.insert(pid) {
+            continue;
+        }
+        let Ok(tasks) = Process::new(pid as i32).and_then(|p| p.tasks()) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            if let Ok(children) = task.children() {
+                todo.extend(children);
+            }
+            let (Ok(stat), Ok(sched)) = (task.stat(), task.schedstat()) else {
+                continue;
+            };
+            let Some(cpu) = stat.processor.and_then(|c| u16::try_from(c).ok()) else {
+                continue;
+            };
+            out.push(TaskSample {
+                pid,
+                tid: task.tid as u32,
+                cpu,
+                run_ns: sched.sum_exec_runtime,
+            });
+        }
+    }
+    out
+}
+
 /// The CPU model name (`model name` of the first processor in `/proc/cpuinfo`).
 pub fn cpu_model() -> Option<String> {
     let info = procfs::CpuInfo::current().ok()?;
@@ -148,6 +197,23 @@ mod tests {
         let hz = procfs::ticks_per_second() as f64;
         assert!((cpu - 300.0 / hz).abs() < 1e-9);
         assert_eq!(core, 1);
+    }
+
+    #[test]
+    fn samples_this_process_and_its_children() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let me = std::process::id();
+        let s = task_samples(&[me]);
+        let _ = child.kill();
+        let _ = child.wait();
+        let tid = crate::live::os::gettid();
+        assert!(s
+            .iter()
+            .any(|t| t.pid == me && t.tid == tid && t.run_ns > 0));
+        assert!(s.iter().any(|t| t.pid == child.id()));
     }
 
     #[test]

@@ -71,6 +71,34 @@ pub struct Summary {
     /// Counters of the Rust backend's emulated GIL, when it has one.
     #[serde(default)]
     pub gil: Option<GilCounters>,
+    /// The CPython service's timing of its prime core before and after the run
+    /// ([`crate::live::host_speed`]).
+    #[serde(default)]
+    pub core_probe: Option<CoreProbe>,
+}
+
+/// The CPython service's prime-core probe: the shortest thread CPU time of `reps` calls of
+/// `find_nth_prime(n)`, before the clients start and after the run's last second.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CoreProbe {
+    /// The argument timed.
+    pub n: u64,
+    /// Calls per probe.
+    pub reps: u32,
+    /// Before the run, ns.
+    pub before_ns: f64,
+    /// After the run, ns.
+    #[serde(default)]
+    pub after_ns: Option<f64>,
+}
+
+/// What the service is asked to probe (`probe` in its configuration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbePlan {
+    /// The argument timed.
+    pub n: u64,
+    /// Calls per probe.
+    pub reps: u32,
 }
 
 /// Counters of an emulated GIL.

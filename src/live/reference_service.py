@@ -76,6 +76,21 @@ def pin(cores):
 DEADLINE_NS = [None]  # the run's deadline, CLOCK_MONOTONIC ns (set by main)
 
 
+def probe_core(n, reps):
+    """The prime core's speed in this process: the shortest thread CPU time
+    (time.thread_time_ns, so that time spent waiting for the GIL or a CPU is not counted) of
+    `reps` calls of find_nth_prime(n), in nanoseconds. execsim divides it by the calibration's
+    prediction for the exact op counts of n (src/live/host_speed.rs)."""
+    best = None
+    for _ in range(reps):
+        t0 = time.thread_time_ns()
+        find_nth_prime(n)
+        dt = time.thread_time_ns() - t0
+        if best is None or dt < best:
+            best = dt
+    return best
+
+
 def describe_exitcode(code):
     """A multiprocessing exit code in words."""
     if code is None:
@@ -431,6 +446,10 @@ def main():
     role = cfg["role"]
     register("main")
     if role == "service":
+        probe = cfg.get("probe")
+        if probe:
+            # Before anything else runs in this process: the core's speed at the run's start.
+            probe["before_ns"] = probe_core(probe["n"], probe["reps"])
         sys.setswitchinterval(cfg["switch_interval_s"])
         ready, holder = [], []
         server = asyncio_server if cfg["server_kind"] == "asyncio" else thread_per_connection_server
@@ -463,6 +482,11 @@ def main():
             extra["processes"] = [
                 {"name": "worker-process-%d" % i, "pid": p} for i, p in enumerate(pids)
             ]
+            if probe:
+                # After the last second (the run's threads still run: thread CPU time leaves
+                # out the waits for the GIL and for a CPU).
+                probe["after_ns"] = probe_core(probe["n"], probe["reps"])
+                extra["core_probe"] = probe
 
         finish_runner(run, stats, extra, worker_pids)
     else:

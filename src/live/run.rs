@@ -13,6 +13,7 @@ use super::gil_trace::GilTraceSession;
 use super::partial::{PartialRun, SecondsSeen};
 use super::protocol::{self, Message, Summary};
 use super::supervise::{self, Group, Output};
+use super::thread_sampler::{NamedTask, ThreadSampler};
 use super::{cpython, os, procfs, progress, rust_backend};
 use super::{LiveError, LiveOptions, LiveOutcome, IDLE_THRESHOLD_CORES};
 use crate::sim::results::{GilResult, RunResult, ThreadResult};
@@ -202,6 +203,10 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     }
     let mut group = Group::new();
     let started = start(&mut group, opts, &full, &mut warnings, gil_session.as_ref())?;
+    let sampler = opts.thread_sampling.map(|every| {
+        let roots = (0..started.reporters).map(|i| group.pid(i)).collect();
+        ThreadSampler::start(roots, started.t0_ns, every)
+    });
     let cpu_before = procfs::cpu_times();
     let seconds = scenario.duration.as_nanos().div_ceil(1_000_000_000);
     let mut progress = progress::Progress::new(
@@ -237,6 +242,8 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
                                             // Per-thread CPU time and last core, read before the processes are killed.
     let threads = thread_results(&summaries);
     let mut names = ThreadNames::from_summaries(summaries.iter().map(|(_, s)| s));
+    let thread_samples = sampler.map(|s| s.finish(named_tasks(&summaries)));
+    let core_probe = summaries.iter().find_map(|(_, s)| s.core_probe);
     let (cleanup, port_released) = shut_down(&mut group, started.port, &mut warnings);
     progress.finish();
     let port = started.port;
@@ -266,6 +273,8 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         port,
         port_released,
         gil_trace,
+        core_probe,
+        thread_samples,
     })
 }
 
@@ -304,6 +313,28 @@ fn gil_trace_session(
     GilTraceSession::start(switch_interval_s, scenario.duration.as_secs_f64())
         .map(Some)
         .map_err(LiveError::Scenario)
+}
+
+/// The threads and processes the summaries name.
+fn named_tasks(summaries: &[(usize, Summary)]) -> Vec<NamedTask> {
+    let mut out = Vec::new();
+    for (_, s) in summaries {
+        for t in &s.threads {
+            out.push(NamedTask {
+                name: t.name.clone(),
+                pid: t.pid,
+                tid: t.tid,
+            });
+        }
+        for p in &s.processes {
+            out.push(NamedTask {
+                name: p.name.clone(),
+                pid: p.pid,
+                tid: p.pid,
+            });
+        }
+    }
+    out
 }
 
 /// The children's configuration (the service's, with the clients process's clients in it).

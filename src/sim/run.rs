@@ -125,6 +125,37 @@ pub fn last_phase_second(s: &Scenario) -> u64 {
     )
 }
 
+/// Simulates like [`simulate`] with default options (the same results, bit for bit) and
+/// calls `sample(t, world)` at t = 0, `every`, 2 × `every`, ... up to the horizon, after
+/// every event due at or before t: for observers that read the state at fixed instants,
+/// such as which thread runs on each core.
+pub fn simulate_sampled(
+    scenario: &Scenario,
+    cal: &Calibration,
+    every: crate::kernel::SimDuration,
+    mut sample: impl FnMut(SimTime, &World),
+) -> SimOutput {
+    let mut sim = build(scenario, cal, &SimOptions::default());
+    let horizon = sim.model.horizon();
+    let phase_start = SimTime::ZERO + SimDuration::from_secs(last_phase_second(scenario));
+    let mut snapshot = None;
+    let mut t = SimTime::ZERO;
+    loop {
+        if snapshot.is_none() && phase_start <= t {
+            sim.run_until(phase_start.min(horizon));
+            snapshot = Some(GilSnapshot::take(&sim.model, sim.queue.now()));
+        }
+        sim.run_until(t);
+        sample(t, &sim.model);
+        if t >= horizon {
+            break;
+        }
+        t = (t + every.max(crate::kernel::SimDuration(1))).min(horizon);
+    }
+    let snapshot = snapshot.unwrap_or_else(|| GilSnapshot::take(&sim.model, sim.queue.now()));
+    collect(scenario, sim, false, &snapshot)
+}
+
 /// The layers of a scenario's run, ready at time zero: machine, runtime, service.
 fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulation<World> {
     // A scenario's overrides win over the calibration's fitted costs, which win over defaults.

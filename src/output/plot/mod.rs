@@ -27,6 +27,7 @@ pub mod raster;
 pub mod style;
 pub mod throughput;
 pub mod timeline;
+pub mod validation;
 
 pub use axis::{decade_label, fixed_ticks, LogAxis, Ticked, TickedChart};
 pub use figure::{save, svg_string, Figure, PlotError, PlotResult};

@@ -1,0 +1,130 @@
+//! One scenario of the matrix measured: its live repetitions (each with its host speed and
+//! regimes) and its simulation at the speed they measured.
+
+use super::intervals::{live_intervals, live_name, sim_with_intervals};
+use super::matrix::MatrixEntry;
+use super::regime::{classify, Interval, PhaseRegime, Regime};
+use super::results::{LiveRep, RunValues, ScenarioResults};
+use super::rows::rows;
+use crate::live::compare::phases;
+use crate::live::host_speed::{at_speed, median_ratio, HostSpeed};
+use crate::live::{run_live, LiveError, LiveOptions, LiveOutcome};
+use crate::sim::calibration::Calibration;
+use crate::sim::scenario::Scenario;
+use crate::workload::cost::Backend;
+
+/// The regime of each phase of `s` from `intervals`: in a phase opened by clients starting,
+/// their connections count as the heavy threads ([`classify`]).
+pub fn regimes(
+    s: &Scenario,
+    intervals: &[Interval],
+    name: impl Fn(u64) -> String,
+) -> Vec<PhaseRegime> {
+    phases(s)
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let ns = |sec: usize| sec as i64 * 1_000_000_000;
+            // Phases start one whole second after the clients that open them.
+            let opened = |start: f64| start > 0.0 && start.floor() as usize + 1 == p.from_s;
+            let heavy = if i == 0 {
+                0
+            } else {
+                s.clients
+                    .iter()
+                    .filter(|c| opened(c.start.as_secs_f64()))
+                    .map(|c| c.count)
+                    .sum()
+            };
+            classify(
+                intervals,
+                (ns(p.from_s), ns(p.to_s)),
+                heavy,
+                &p.label,
+                &name,
+            )
+        })
+        .collect()
+}
+
+/// The simulation of `s` (CPython's costs) at `speed` (None: the calibration's), with its
+/// regimes.
+pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<f64>) -> RunValues {
+    let cal = match speed {
+        Some(r) => at_speed(cal, r, true),
+        None => cal.clone(),
+    };
+    let mut s = s.clone();
+    s.python.runtime = Backend::Cpython;
+    let (out, intervals) = sim_with_intervals(&s, &cal);
+    let names = out.thread_names;
+    let reg = regimes(&s, &intervals, |t| {
+        names
+            .get(t as usize)
+            .cloned()
+            .unwrap_or_else(|| t.to_string())
+    });
+    RunValues::of(&out.result, reg)
+}
+
+/// One live repetition's record.
+pub fn live_rep(s: &Scenario, out: &LiveOutcome, cal: &Calibration) -> LiveRep {
+    let reg = match &out.thread_samples {
+        Some(ts) => regimes(s, &live_intervals(ts), |k| live_name(ts, k)),
+        None => Vec::new(),
+    };
+    LiveRep {
+        values: RunValues::of(&out.result, reg),
+        host_speed: out.core_probe.map(|p| HostSpeed::from_probe(&p, cal)),
+        busy_cores_before: out.busy_cores_before,
+        warnings: out.warnings.clone(),
+    }
+}
+
+/// Runs `e` live `reps` times (CPython), calling `on_rep` after each; then the record with
+/// its simulation.
+pub fn measure(
+    e: &MatrixEntry,
+    cal: &Calibration,
+    opts: &LiveOptions,
+    reps: usize,
+    date: &str,
+    mut on_rep: impl FnMut(usize, &LiveRep),
+) -> Result<ScenarioResults, LiveError> {
+    let mut live = Vec::new();
+    let mut runtime = String::new();
+    for k in 0..reps.max(1) {
+        let out = run_live(&e.scenario, opts)?;
+        runtime = out.runtime.clone();
+        let rep = live_rep(&e.scenario, &out, cal);
+        on_rep(k, &rep);
+        live.push(rep);
+    }
+    let mut r = ScenarioResults {
+        id: e.id.clone(),
+        checks: e.checks.clone(),
+        scenario_toml: e.text.clone(),
+        date: date.to_string(),
+        runtime,
+        live,
+        speed_used: None,
+        sim: RunValues::default(),
+        rows: Vec::new(),
+    };
+    resimulate(&mut r, &e.scenario, cal);
+    Ok(r)
+}
+
+/// Simulates `r`'s scenario again at the median speed of its live repetitions and rebuilds
+/// its rows; the live part is kept, its regimes labelled again from their measured shares
+/// ([`Regime::of`]: the rules may have changed).
+pub fn resimulate(r: &mut ScenarioResults, s: &Scenario, cal: &Calibration) {
+    for p in r.live.iter_mut().flat_map(|l| &mut l.values.regimes) {
+        p.regime = Regime::of(p.light, p.together, p.with_heavy);
+    }
+    let speeds: Vec<HostSpeed> = r.live.iter().filter_map(|l| l.host_speed.clone()).collect();
+    r.speed_used = median_ratio(&speeds);
+    r.sim = simulate_values(s, cal, r.speed_used);
+    let live: Vec<RunValues> = r.live.iter().map(|l| l.values.clone()).collect();
+    r.rows = rows(&r.id, s, &r.sim, &live, cal);
+}

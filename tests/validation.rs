@@ -1,0 +1,95 @@
+//! The validation table on file (`validation/results/results.json`, written by `execsim
+//! validate`) against the current model, without running anything live:
+//! - every scenario is re-simulated from its committed live results (at the speed they
+//!   measured) and gives the committed simulated values, bit for bit: the table in the
+//!   repository is the current model's (after a model change, `execsim validate --sim-only
+//!   --write` refreshes it);
+//! - every row is within its tolerance (15% for rates, 20% for latency percentiles) except
+//!   those listed in `validation/known-misses.toml`, and every listed row still misses (the
+//!   list only shrinks);
+//! - every scenario of `validation/scenarios/` has live results on file.
+
+use execsim::calibrate::validate::matrix::load_matrix;
+use execsim::calibrate::validate::misses::KnownMisses;
+use execsim::calibrate::validate::results::ValidationResults;
+use execsim::calibrate::validate::rows::Row;
+use execsim::calibrate::validate::session::{sim_only, unmeasured};
+use execsim::sim::calibration::Calibration;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn committed() -> ValidationResults {
+    ValidationResults::load(&root().join("validation/results/results.json")).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+/// The rows agree up to the last bits of JSON's decimal floats.
+fn same_row(a: &Row, b: &Row) -> bool {
+    let opt = |x: Option<f64>, y: Option<f64>| match (x, y) {
+        (Some(x), Some(y)) => close(x, y),
+        (None, None) => true,
+        _ => false,
+    };
+    a.key() == b.key()
+        && a.seconds == b.seconds
+        && close(a.sim, b.sim)
+        && close(a.live_ref, b.live_ref)
+        && close(a.live_median, b.live_median)
+        && opt(a.rel_error, b.rel_error)
+        && a.sim_regime == b.sim_regime
+        && a.regimes.len() == b.regimes.len()
+}
+
+#[test]
+fn the_committed_table_is_the_models_and_misses_are_listed() {
+    let on_file = committed();
+    let cal_path = root().join(&on_file.calibration);
+    let cal = Calibration::load(&cal_path).unwrap();
+    let (now, changed) = sim_only(&on_file, &root().join("validation/scenarios"), &cal).unwrap();
+    assert!(
+        changed.is_empty(),
+        "the simulation of {changed:?} differs from validation/results: if the model changed on \
+         purpose, run `cargo run --release -- validate --sim-only --write` and commit the table"
+    );
+    for (a, b) in now.scenarios.iter().zip(&on_file.scenarios) {
+        assert_eq!(a.rows.len(), b.rows.len(), "{}: rows", a.id);
+        for (x, y) in a.rows.iter().zip(&b.rows) {
+            assert!(same_row(x, y), "{}: {x:?}\nvs on file {y:?}", x.key());
+        }
+    }
+    let misses = KnownMisses::load(&root().join("validation/known-misses.toml")).unwrap();
+    let check = misses.check(now.rows());
+    assert!(
+        check.unlisted.is_empty(),
+        "rows missing their tolerance, not in validation/known-misses.toml:\n{}",
+        check.unlisted.join("\n")
+    );
+    assert!(
+        check.fixed.is_empty(),
+        "rows now within tolerance: remove them from validation/known-misses.toml:\n{}",
+        check.fixed.join("\n")
+    );
+    assert!(
+        check.unknown.is_empty(),
+        "validation/known-misses.toml lists rows the table does not have:\n{}",
+        check.unknown.join("\n")
+    );
+}
+
+#[test]
+fn every_scenario_of_the_matrix_has_live_results() {
+    let on_file = committed();
+    let matrix = load_matrix(Path::new(&root().join("validation/scenarios")), None).unwrap();
+    assert!(matrix.len() >= 24, "{} scenarios", matrix.len());
+    assert_eq!(unmeasured(&on_file, &matrix), Vec::<String>::new());
+    for s in &on_file.scenarios {
+        assert!(!s.live.is_empty(), "{}: no live repetition", s.id);
+        assert!(!s.rows.is_empty(), "{}: no rows", s.id);
+    }
+}
