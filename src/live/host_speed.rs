@@ -219,6 +219,9 @@ mod tests {
         assert!((h.ratio - 2.1).abs() < 1e-12);
         assert!((h.drift().unwrap() - 0.1).abs() < 1e-12);
         assert!((h.before_per_test_ns - 2.0 * core.per_test_ns).abs() < 1e-9);
+        let line = h.line();
+        assert!(line.starts_with("host speed: prime core 2.10x"), "{line}");
+        assert!(line.contains("(+10% drift)"), "{line}");
         let fast = at_speed(&cal, 0.5, false);
         assert_eq!(
             fast.core(Backend::Cpython).per_test_ns,

@@ -127,3 +127,35 @@ impl Figure for ValidationFigure {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_bar_per_row_with_its_value() {
+        let bar = |label: &str, error, known_miss| ErrorBar {
+            label: label.into(),
+            error,
+            tolerance: 0.15,
+            known_miss,
+        };
+        let fig = ValidationFigure {
+            title: "t".into(),
+            subtitle: "s\nnote".into(),
+            bars: vec![
+                bar("a/simple/before long", Some(0.05), false),
+                bar("b/simple/during long", Some(3.0), true),
+                bar("c/open/p99", None, false),
+            ],
+        };
+        assert_eq!(fig.size(), (1500, 160 + 2 * 26 + 3 * ROW_H as u32));
+        let svg = svg_string(&fig).unwrap();
+        for text in ["a/simple/before long", "+5.0%", "+300.0%", "n/a", "≥ +100%"] {
+            assert!(svg.contains(text), "{text}");
+        }
+        assert_eq!(ValidationFigure::color(&fig.bars[0]), PALETTE[3]);
+        assert_eq!(ValidationFigure::color(&fig.bars[1]), PALETTE[7]);
+        assert_eq!(ValidationFigure::color(&fig.bars[2]), PALETTE[1]);
+    }
+}
