@@ -110,6 +110,7 @@ fn load(file: &Path) -> Result<Scenario> {
 }
 
 /// Runs `execsim live`.
+// long: prints the run, its host speed, its GIL figures and trace, in the order a user reads them
 pub fn live(args: LiveArgs) -> Result<()> {
     let scenario = load(&args.file)?;
     let cal = super::args::load_calibration(args.calibration.as_ref())?;

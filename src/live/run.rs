@@ -190,6 +190,7 @@ fn wait_ready(
 /// reaped in any case (also on error and on Ctrl-C when [`LiveOptions::handle_ctrlc`]). If a
 /// process of the run dies first, the error is [`LiveError::Died`], with the seconds counted
 /// so far.
+// long: the run's whole sequence (start, sample, collect, trace, shut down) in one place
 pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, LiveError> {
     let mut warnings = check_scenario(scenario, opts)?;
     let busy_cores_before = opts
@@ -242,7 +243,8 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
                                             // Per-thread CPU time and last core, read before the processes are killed.
     let threads = thread_results(&summaries);
     let mut names = ThreadNames::from_summaries(summaries.iter().map(|(_, s)| s));
-    let thread_samples = sampler.map(|s| s.finish(named_tasks(&summaries)));
+    let thread_samples =
+        sampler.map(|s| s.finish(NamedTask::from_summaries(summaries.iter().map(|(_, s)| s))));
     let core_probe = summaries.iter().find_map(|(_, s)| s.core_probe);
     let (cleanup, port_released) = shut_down(&mut group, started.port, &mut warnings);
     progress.finish();
@@ -313,28 +315,6 @@ fn gil_trace_session(
     GilTraceSession::start(switch_interval_s, scenario.duration.as_secs_f64())
         .map(Some)
         .map_err(LiveError::Scenario)
-}
-
-/// The threads and processes the summaries name.
-fn named_tasks(summaries: &[(usize, Summary)]) -> Vec<NamedTask> {
-    let mut out = Vec::new();
-    for (_, s) in summaries {
-        for t in &s.threads {
-            out.push(NamedTask {
-                name: t.name.clone(),
-                pid: t.pid,
-                tid: t.tid,
-            });
-        }
-        for p in &s.processes {
-            out.push(NamedTask {
-                name: p.name.clone(),
-                pid: p.pid,
-                tid: p.pid,
-            });
-        }
-    }
-    out
 }
 
 /// The children's configuration (the service's, with the clients process's clients in it).

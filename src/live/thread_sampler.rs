@@ -123,6 +123,32 @@ impl Drop for ThreadSampler {
     }
 }
 
+impl NamedTask {
+    /// The threads and processes the summaries name.
+    pub fn from_summaries<'a>(
+        summaries: impl Iterator<Item = &'a super::protocol::Summary>,
+    ) -> Vec<NamedTask> {
+        let mut out = Vec::new();
+        for s in summaries {
+            for t in &s.threads {
+                out.push(NamedTask {
+                    name: t.name.clone(),
+                    pid: t.pid,
+                    tid: t.tid,
+                });
+            }
+            for p in &s.processes {
+                out.push(NamedTask {
+                    name: p.name.clone(),
+                    pid: p.pid,
+                    tid: p.pid,
+                });
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
