@@ -229,7 +229,7 @@ mod tests {
         );
         assert_eq!(fast.service, cal.service);
         let slow = at_speed(&cal, 2.0, true).service.unwrap();
-        let d = ServiceCosts::default();
+        let d = cal.service.unwrap_or_default();
         assert_eq!(slow.client_py.as_nanos(), 2 * d.client_py.as_nanos());
         assert_eq!(slow.send.as_nanos(), 2 * d.send.as_nanos());
         assert_eq!(slow.thread_start, d.thread_start);
