@@ -11,18 +11,13 @@
 mod common;
 
 use common::MachineAct::{Block, Compute};
-use common::{at, exact_machine_costs, ms, run_to, us, wake_at, ScriptedMachine, Seen};
+use common::{
+    at, exact_machine_costs, ms, run_to, timeline, two_cpu_bound_threads, us, wake_at,
+    ScriptedMachine, Seen, FOREVER,
+};
 use execsim::kernel::{SimDuration, SimTime, Simulation};
 use execsim::machine::{CoreId, MachineCosts, Notice, SchedulerKind, ThreadId};
 use execsim::sim::scenario::Scenario;
-
-/// Long enough never to finish within a test.
-const FOREVER: SimDuration = SimDuration::from_secs(10);
-
-/// `(time, notice)` pairs of a log.
-fn timeline(log: &[Seen]) -> Vec<(SimTime, Notice)> {
-    log.iter().map(|s| (s.time, s.notice)).collect()
-}
 
 /// One core under EEVDF with `costs`: CPU-bound X woken at 0, and T following `script`,
 /// woken at each of `wakes`; run to `until`.
@@ -43,21 +38,6 @@ fn hog_and_sleeper(
     (sim, x, t)
 }
 
-/// Two CPU-bound threads A and B on one core under `costs`, B woken 1 ms after A, run to
-/// `until`.
-fn two_cpu_bound_threads(
-    costs: MachineCosts,
-    until: SimTime,
-) -> (Simulation<ScriptedMachine>, ThreadId, ThreadId) {
-    let mut sim = ScriptedMachine::sim_with(1, costs, SchedulerKind::Eevdf);
-    let a = sim.model.thread(&[], &[Compute(FOREVER)]);
-    let b = sim.model.thread(&[], &[Compute(FOREVER)]);
-    wake_at(&mut sim, a, SimTime::ZERO);
-    wake_at(&mut sim, b, at(ms(1)));
-    run_to(&mut sim, until);
-    (sim, a, b)
-}
-
 #[test]
 fn two_cpu_bound_threads_share_a_core_in_turns_of_one_tick_when_the_slice_is_shorter() {
     let costs = exact_machine_costs();
@@ -74,7 +54,7 @@ fn two_cpu_bound_threads_share_a_core_in_turns_of_one_tick_when_the_slice_is_sho
     // From then on the one running is preempted at each tick (4 ms): its protected slice
     // (0.7 ms) is long over and it is ahead of the other, so no longer eligible.
     let t = |k: u64| at(SimDuration(k * tick.0));
-    let (sim, a, b) = two_cpu_bound_threads(costs, t(5));
+    let (sim, a, b) = two_cpu_bound_threads(SchedulerKind::Eevdf, costs, t(5));
     let b_in = at(ms(1) + wb);
     assert_eq!(
         timeline(&sim.model.log),
@@ -118,7 +98,7 @@ fn two_cpu_bound_threads_share_a_core_in_turns_of_one_slice_with_a_tick_that_div
     // deadline and takes the core. From then on each runs exactly one slice (seven ticks)
     // from the tick it got the core: its protected slice ends on a tick, where it renews its
     // request one slice past the other's, and is ahead.
-    let (sim, a, b) = two_cpu_bound_threads(costs, at(ms(20)));
+    let (sim, a, b) = two_cpu_bound_threads(SchedulerKind::Eevdf, costs, at(ms(20)));
     let log = timeline(&sim.model.log);
     let switches: Vec<_> = log
         .iter()

@@ -6,9 +6,12 @@
 //! The runs are serialised (one lock) so that they neither disturb each other's figures nor
 //! see each other's children. Margins are wide: CI machines are shared and small.
 
+#[path = "common/live.rs"]
+mod live_support;
 use execsim::live::{run_live, LiveError, LiveOptions, LiveOutcome};
 use execsim::sim::scenario::Scenario;
 use execsim::workload::cost::Backend;
+use live_support::{children_of_self, python3_available};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -41,26 +44,6 @@ fn options(backend: Backend) -> LiveOptions {
     o.exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_execsim")));
     o.idle_check = false;
     o
-}
-
-/// Processes whose parent is this test process (none should outlive a run).
-fn children_of_self() -> Vec<String> {
-    let me = std::process::id().to_string();
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
-            continue;
-        };
-        let ppid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("PPid:"))
-            .map(|v| v.trim().to_string());
-        if ppid.as_deref() == Some(me.as_str()) {
-            let name = status.lines().next().unwrap_or("").to_string();
-            out.push(format!("{} {name}", e.file_name().to_string_lossy()));
-        }
-    }
-    out
 }
 
 fn assert_clean(out: &LiveOutcome) {
@@ -130,13 +113,6 @@ fn inline_completes_nothing_while_the_long_request_runs() {
     let simple = out.result.client("simple").unwrap();
     assert!(simple.per_second[0] > 100, "{:?}", simple.per_second);
     assert_eq!(simple.per_second[2], 0, "{:?}", simple.per_second);
-}
-
-fn python3_available() -> bool {
-    std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[test]

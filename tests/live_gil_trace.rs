@@ -7,41 +7,18 @@
 //! count. Skipped without python3 (or on a build without a C compiler, which `--gil-trace`
 //! then reports). The runs are serialised (one lock).
 
+#[path = "common/live.rs"]
+mod live_support;
 use execsim::cli::live::gil_trace_tracks;
 use execsim::live::gil_trace::preload::shim_library;
 use execsim::live::{run_live, LiveOptions};
 use execsim::output::live_chrome_trace::live_chrome_trace;
 use execsim::sim::scenario::Scenario;
 use execsim::workload::cost::Backend;
+use live_support::{children_of_self, python3_available};
 use std::sync::Mutex;
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn python3_available() -> bool {
-    std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// Processes whose parent is this test process (none should outlive a run).
-fn children_of_self() -> Vec<String> {
-    let me = std::process::id().to_string();
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(status) = std::fs::read_to_string(e.path().join("status")) else {
-            continue;
-        };
-        let ppid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("PPid:"))
-            .map(|v| v.trim().to_string());
-        if ppid.as_deref() == Some(me.as_str()) {
-            out.push(e.file_name().to_string_lossy().into_owned());
-        }
-    }
-    out
-}
 
 fn convoy() -> Scenario {
     Scenario::from_toml(

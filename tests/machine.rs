@@ -11,33 +11,11 @@ mod common;
 
 use common::MachineAct::{Block, Compute, Wake};
 use common::{
-    at, exact_machine_costs, just_before, ms, run_to, us, wake_at, ScriptedMachine, Seen,
+    at, exact_machine_costs, just_before, ms, run_to, timeline, two_cpu_bound_threads, us, wake_at,
+    ScriptedMachine, Seen, FOREVER,
 };
-use execsim::kernel::{SimDuration, SimTime, Simulation};
-use execsim::machine::{CoreId, MachineCosts, Notice, ThreadId, ThreadRunState};
-
-/// Long enough never to finish within a test.
-const FOREVER: SimDuration = SimDuration::from_secs(10);
-
-/// `(time, notice)` pairs of a log.
-fn timeline(log: &[Seen]) -> Vec<(SimTime, Notice)> {
-    log.iter().map(|s| (s.time, s.notice)).collect()
-}
-
-/// Two CPU-bound threads A and B on one core under `costs`, B woken 1 ms after A, run up
-/// to `until`.
-fn two_cpu_bound_threads(
-    costs: MachineCosts,
-    until: SimTime,
-) -> (Simulation<ScriptedMachine>, ThreadId, ThreadId) {
-    let mut sim = ScriptedMachine::sim(1, costs);
-    let a = sim.model.thread(&[], &[Compute(FOREVER)]);
-    let b = sim.model.thread(&[], &[Compute(FOREVER)]);
-    wake_at(&mut sim, a, SimTime::ZERO);
-    wake_at(&mut sim, b, at(ms(1)));
-    run_to(&mut sim, until);
-    (sim, a, b)
-}
+use execsim::kernel::{SimDuration, SimTime};
+use execsim::machine::{CoreId, MachineCosts, Notice, SchedulerKind, ThreadId, ThreadRunState};
 
 #[test]
 fn two_cpu_bound_threads_on_one_core_take_turns_every_two_ticks() {
@@ -54,7 +32,7 @@ fn two_cpu_bound_threads_on_one_core_take_turns_every_two_ticks() {
     let period = SimDuration(slice.div_ceil(tick.0) * tick.0);
     assert_eq!(period, ms(8));
     let t = |k: u64| at(SimDuration(k * period.0));
-    let (sim, a, b) = two_cpu_bound_threads(costs, t(5));
+    let (sim, a, b) = two_cpu_bound_threads(SchedulerKind::Cfs, costs, t(5));
     assert_eq!(
         timeline(&sim.model.log),
         vec![
@@ -91,7 +69,7 @@ fn a_longer_target_latency_gives_longer_turns_rounded_up_to_ticks() {
     // virtual runtime 0 against A's 16 ms - wi, has used its slice at 28 ms but still
     // trails A, so it runs to 32 ms. From then on the two trail each other by `wi` and
     // switch every 12 ms: 44, 56, 68 ms.
-    let (sim, a, b) = two_cpu_bound_threads(costs, at(ms(68)));
+    let (sim, a, b) = two_cpu_bound_threads(SchedulerKind::Cfs, costs, at(ms(68)));
     let log = timeline(&sim.model.log);
     let switches: Vec<_> = log
         .iter()

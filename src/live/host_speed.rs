@@ -32,7 +32,7 @@
 //! runs at its parent's speed of the moment and is not probed separately.
 //!
 //! **Rust backend**: not probed, its core's speed is stable.
-//! `validation/host-speed/rust_core_stability.rs` (6 launches × 10 samples 100 ms apart, best
+//! `examples/rust_core_stability.rs` (6 launches × 10 samples 100 ms apart, best
 //! of 5 × `find_nth_prime(300)`): 2.01–2.17 ns per test in one session, 1.95–2.46 in
 //! another (±4% around the median, against CPython's 2×).
 

@@ -310,3 +310,27 @@ impl Model for ScriptedRuntime {
         self.drain(q);
     }
 }
+
+/// Long enough never to finish within a test.
+pub const FOREVER: SimDuration = SimDuration::from_secs(10);
+
+/// `(time, notice)` pairs of a log.
+pub fn timeline(log: &[Seen]) -> Vec<(SimTime, Notice)> {
+    log.iter().map(|s| (s.time, s.notice)).collect()
+}
+
+/// Two CPU-bound threads A and B on one core under `kind` and `costs`, B woken 1 ms after
+/// A, run up to `until`.
+pub fn two_cpu_bound_threads(
+    kind: SchedulerKind,
+    costs: MachineCosts,
+    until: SimTime,
+) -> (Simulation<ScriptedMachine>, ThreadId, ThreadId) {
+    let mut sim = ScriptedMachine::sim_with(1, costs, kind);
+    let a = sim.model.thread(&[], &[MachineAct::Compute(FOREVER)]);
+    let b = sim.model.thread(&[], &[MachineAct::Compute(FOREVER)]);
+    wake_at(&mut sim, a, SimTime::ZERO);
+    wake_at(&mut sim, b, at(ms(1)));
+    run_to(&mut sim, until);
+    (sim, a, b)
+}
