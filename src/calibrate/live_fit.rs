@@ -63,11 +63,15 @@ fn scale(d: SimDuration, f: f64) -> SimDuration {
 /// segment by segment from live GIL traces), so the ratios within each group are the traces'
 /// and only each group's total is fitted to the machine at hand.
 pub fn base_costs() -> (ServiceCosts, MachineCosts) {
-    let cal = Calibration::default_embedded();
-    (
-        cal.service.unwrap_or_default(),
-        cal.machine.unwrap_or_default(),
-    )
+    // Parsed once: every step of every bisection asks for them.
+    static BASE: std::sync::OnceLock<(ServiceCosts, MachineCosts)> = std::sync::OnceLock::new();
+    *BASE.get_or_init(|| {
+        let cal = Calibration::default_embedded();
+        (
+            cal.service.unwrap_or_default(),
+            cal.machine.unwrap_or_default(),
+        )
+    })
 }
 
 /// The costs with `group` scaled by `f` (from [`base_costs`]).
