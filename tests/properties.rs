@@ -557,7 +557,7 @@ fn known_gil_starvation() {
 }
 
 /// The same scenario under EEVDF (`scheduler = "eevdf"`) breaks no invariant. The loop's
-/// longest GIL wait is 20.38 ms (CFS: 1.92 s, from 1.08 s to the end of the run; live on
+/// longest GIL wait is 20.74 ms (CFS: 1.92 s, from 1.08 s to the end of the run; live on
 /// Linux 6.18: 46 ms). In the trace, the worker that dropped the GIL to its sibling is woken
 /// from its forced-switch wait onto their shared core. Under CFS it waits there, runnable,
 /// until the loop's drop request makes the sibling drop, and takes the GIL 2.5 µs later.

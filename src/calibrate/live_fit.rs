@@ -22,6 +22,7 @@
 //! total is refitted here, for a machine whose speed differs.
 
 use crate::kernel::SimDuration;
+use crate::live::host_speed::HostSpeed;
 use crate::live::{run_live, LiveError, LiveOptions};
 use crate::machine::MachineCosts;
 use crate::service::ServiceCosts;
@@ -246,6 +247,7 @@ pub fn fit_from_live(
     let mut points = Vec::new();
     let mut warnings = Vec::new();
     let mut runtime = String::new();
+    let mut speeds = Vec::new();
     for m in measurements() {
         let mut rates = Vec::new();
         for k in 0..reps.max(1) {
@@ -260,6 +262,9 @@ pub fn fit_from_live(
             warnings.extend(out.warnings.iter().map(|w| format!("{}: {w}", m.name)));
             runtime = out.runtime;
             rates.push(r);
+            if let Some(p) = &out.core_probe {
+                speeds.push(HostSpeed::from_probe(p, cal).per_test_ns());
+            }
         }
         let live = crate::live::stats::median(&rates);
         let default_rate = sim_rate(&m.scenario, cal, sc, mc);
@@ -294,6 +299,8 @@ pub fn fit_from_live(
                      the live median (groups fitted in the order listed)"
                 .into(),
             points,
+            per_test_ns: (!speeds.is_empty())
+                .then(|| crate::live::host_speed::round4(crate::live::stats::median(&speeds))),
         },
         warnings,
     })

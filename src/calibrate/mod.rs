@@ -27,7 +27,8 @@
 //! One concept per file: [`options`] (what to measure), [`measurement`] (raw timings),
 //! [`rust_core`], [`cpython_core`], [`fit`] (weighted least squares), [`run`] (a whole
 //! calibration and writing it), [`machine_info`] (the `[meta]` of this machine), [`error`],
-//! [`live_fit`] (the service costs from live runs), and [`validate`] (the validation matrix,
+//! [`live_fit`] (the service costs from live runs), [`trace_fit`] (the service costs measured
+//! from live GIL traces), and [`validate`] (the validation matrix,
 //! `execsim validate`). Everything public is re-exported
 //! here.
 
@@ -40,6 +41,7 @@ pub mod measurement;
 pub mod options;
 pub mod run;
 pub mod rust_core;
+pub mod trace_fit;
 pub mod validate;
 
 pub use crate::sim::calibration::Merged;

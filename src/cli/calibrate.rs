@@ -35,13 +35,25 @@ pub(crate) struct CalibrateArgs {
     /// costs from live runs of the backend (writes [service], [machine], [live_fit]).
     #[arg(long)]
     from_live: bool,
-    /// With --from-live: live repetitions per measurement (the median is fitted).
+    /// Instead of timing the prime core, measure the simulator's per-step service costs from
+    /// live GIL traces of the cpython backend (writes [service] and [trace_fit]).
+    #[arg(long, conflicts_with = "from_live")]
+    from_trace: bool,
+    /// With --from-live: live repetitions per measurement (the median is fitted); with
+    /// --from-trace: launches per traced scenario.
     #[arg(long, default_value_t = 3)]
     reps: usize,
 }
 
 pub(crate) fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
     let backend: Backend = args.backend.into();
+    if args.from_trace {
+        anyhow::ensure!(
+            backend == Backend::Cpython,
+            "--from-trace needs --backend cpython (the GIL trace is CPython's)"
+        );
+        return live::calibrate_from_trace(&args.out, args.python, args.reps, &command_line());
+    }
     if args.from_live {
         return live::calibrate_from_live(
             backend,

@@ -345,6 +345,63 @@ pub fn calibrate_from_live(
     Ok(())
 }
 
+/// Runs `execsim calibrate --backend cpython --from-trace`: measures the service costs from
+/// live GIL traces (see [`crate::calibrate::trace_fit`]) and writes them into the calibration
+/// file `out`.
+pub fn calibrate_from_trace(out: &Path, python: PathBuf, reps: usize, command: &str) -> Result<()> {
+    anyhow::ensure!((1..=20).contains(&reps), "--reps must be 1 to 20");
+    let (cal, _) = Calibration::load_or_default(out)?;
+    let mut opts = options(Backend::Cpython, python, false, false);
+    opts.idle_wait = std::time::Duration::from_secs(120);
+    let scenarios = crate::calibrate::trace_fit::traced_scenarios();
+    eprintln!(
+        "measuring service costs from live GIL traces: {} scenarios x {reps} launches of {} s",
+        scenarios.len(),
+        crate::calibrate::trace_fit::TRACE_DURATION_S
+    );
+    let fit = crate::calibrate::trace_fit::fit_from_trace(&cal, &opts, reps, command, |line| {
+        eprintln!("  {line}")
+    })?;
+    for w in &fit.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "{:<24} {:>10}  {:<28} segment",
+        "key", "median", "launch medians"
+    );
+    for k in &fit.info.keys {
+        let launches: Vec<String> = k
+            .launch_medians_ns
+            .iter()
+            .map(|x| format!("{:.1}", x / 1e3))
+            .collect();
+        println!(
+            "{:<24} {:>8.1}us  {:<28} {} ({})",
+            k.key,
+            k.median_ns / 1e3,
+            launches.join(" "),
+            k.segment,
+            k.run
+        );
+    }
+    println!(
+        "host speed during the traces: {:.1} ns per test (launches: {:?})",
+        fit.info.per_test_ns, fit.info.launch_per_test_ns
+    );
+    let created = crate::calibrate::trace_fit::save_trace_fit(out, &fit)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote [service] and [trace_fit] to {} ({})",
+        out.display(),
+        if created {
+            "new file"
+        } else {
+            "other sections kept"
+        }
+    );
+    Ok(())
+}
+
 /// Runs `execsim __live ROLE CONFIG` and returns the process's exit code.
 pub fn internal(args: InternalArgs) -> Result<()> {
     let code = match args.role.as_str() {

@@ -117,7 +117,9 @@ struct Wait {
 /// protocol's. CPython's protocol bounds one *turn* ([`gil_turn`]): a waiter whose timed
 /// wait expires with no switch sets the drop request, the holder drops within `drop_notice`
 /// of running Python, and the signalled waiter wakes: `interval + timer_slack + drop_notice +
-/// max(wake_idle, wake_busy) + wake_jitter + 2 ctx_switch`. Waiters are signalled longest
+/// max(wake_idle, wake_busy, wake_halted) + max(wake_jitter, wake_halted_jitter) + 2
+/// ctx_switch` (a waiter whose vCPU halted wakes in `wake_halted`, see
+/// [`crate::machine::MachineCosts`]). Waiters are signalled longest
 /// first, but CPython does not promise the signalled waiter the GIL: any thread that enters
 /// `take_gil` while it is free takes it (a thread back from a system call, or the previous
 /// holder woken from its forced-switch wait). So every other thread that holds the GIL during
@@ -138,8 +140,8 @@ pub fn gil_turn(rt: &Runtime, interp: InterpId, margin: SimDuration) -> SimDurat
     rt.switch_interval(interp).unwrap_or_default()
         + ic.timer_slack
         + ic.drop_notice
-        + mc.wake_idle.max(mc.wake_busy)
-        + mc.wake_jitter
+        + mc.wake_idle.max(mc.wake_busy).max(mc.wake_halted)
+        + mc.wake_jitter.max(mc.wake_halted_jitter)
         + mc.ctx_switch
         + mc.ctx_switch
         + margin

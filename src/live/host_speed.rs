@@ -36,10 +36,8 @@
 //! of 5 × `find_nth_prime(300)`): 2.01–2.17 ns per test in one session, 1.95–2.46 in
 //! another (±4% around the median, against CPython's 2×).
 
-use crate::kernel::SimDuration;
 use crate::live::protocol::CoreProbe;
 use crate::live::stats::median;
-use crate::service::ServiceCosts;
 use crate::sim::calibration::Calibration;
 use crate::workload::cost::{shared_op_count, Backend, CoreCost};
 use serde::{Deserialize, Serialize};
@@ -101,6 +99,12 @@ impl HostSpeed {
         self.ratio_after.map(|a| a / self.ratio_before - 1.0)
     }
 
+    /// The run's cost per test of the prime core, ns (the calibration's times the run's
+    /// ratio).
+    pub fn per_test_ns(&self) -> f64 {
+        self.calibrated_per_test_ns * self.ratio
+    }
+
     /// One line for the text report.
     pub fn line(&self) -> String {
         let after = match (self.after_per_test_ns, self.drift()) {
@@ -136,10 +140,19 @@ pub fn round4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
 
+/// The factor for the service's steps of a run whose prime core ran at `ratio` times the
+/// calibration's core time: the run's cost per test over the one at which `[service]` was
+/// measured ([`Calibration::service_per_test_ns`]). The service costs of the embedded
+/// calibration were measured on another day than its core, at about twice the core's time
+/// per test: scaling them by `ratio` alone counted the slower host twice.
+pub fn service_factor(cal: &Calibration, ratio: f64) -> f64 {
+    let core = cal.core(Backend::Cpython).per_test_ns;
+    ratio * core / cal.service_per_test_ns()
+}
+
 /// `cal` with the CPython core's three coefficients multiplied by `ratio` (a run's measured
 /// speed), for one simulation of that run; and, when `scale_service_steps`, every CPU step of
-/// the service too: each `*_py` Python step and the socket and pipe calls (`send`, `recv`,
-/// `poll`, `pipe_write`, `pipe_read`) of `[service]` (or the model's defaults). Wake-up and
+/// the service too ([`crate::service::ServiceCosts::scale_request_steps`]) by [`service_factor`]. Wake-up and
 /// scheduler costs (`[machine]`) are not scaled.
 ///
 /// **Why the service steps scale too (measured).** `validation/host-speed/speed_correlation.py`
@@ -165,38 +178,10 @@ pub fn at_speed(cal: &Calibration, ratio: f64, scale_service_steps: bool) -> Cal
     out.set_core(Backend::Cpython, core);
     if scale_service_steps {
         let mut s = cal.service.unwrap_or_default();
-        scale_steps(&mut s, ratio);
+        s.scale_request_steps(service_factor(cal, ratio));
         out.service = Some(s);
     }
     out
-}
-
-/// Multiplies every CPU step of the service (Python steps, socket and pipe calls) by `f`.
-fn scale_steps(s: &mut ServiceCosts, f: f64) {
-    for d in [
-        &mut s.send,
-        &mut s.recv,
-        &mut s.poll,
-        &mut s.pipe_write,
-        &mut s.pipe_read,
-        &mut s.client_py,
-        &mut s.loop_iteration_py,
-        &mut s.loop_read_py,
-        &mut s.loop_submit_thread_py,
-        &mut s.loop_submit_process_py,
-        &mut s.loop_complete_py,
-        &mut s.loop_after_send_py,
-        &mut s.worker_get_py,
-        &mut s.worker_done_py,
-        &mut s.pickle_py,
-        &mut s.manager_py,
-        &mut s.manager_result_py,
-        &mut s.feeder_py,
-        &mut s.process_worker_py,
-        &mut s.conn_thread_py,
-    ] {
-        *d = SimDuration::from_nanos((d.as_nanos() as f64 * f).round() as u64);
-    }
 }
 
 #[cfg(test)]
@@ -228,11 +213,30 @@ mod tests {
             core.per_test_ns * 0.5
         );
         assert_eq!(fast.service, cal.service);
-        let slow = at_speed(&cal, 2.0, true).service.unwrap();
+        // The service costs scale by the run's cost per test over the one they were
+        // measured at ([trace_fit] per_test_ns), not by the ratio to the core's.
+        let at_service_speed = cal.service_per_test_ns() / core.per_test_ns;
+        assert!(at_service_speed > 1.5, "{at_service_speed}");
+        assert!((service_factor(&cal, at_service_speed) - 1.0).abs() < 1e-12);
+        let slow = at_speed(&cal, 2.0 * at_service_speed, true)
+            .service
+            .unwrap();
         let d = cal.service.unwrap_or_default();
         assert_eq!(slow.client_py.as_nanos(), 2 * d.client_py.as_nanos());
         assert_eq!(slow.send.as_nanos(), 2 * d.send.as_nanos());
+        assert_eq!(
+            slow.worker_after_wake_py.as_nanos(),
+            2 * d.worker_after_wake_py.as_nanos()
+        );
         assert_eq!(slow.thread_start, d.thread_start);
         assert_eq!(round4(1.234_56), 1.2346);
+    }
+
+    #[test]
+    fn without_a_recorded_speed_the_service_follows_the_core() {
+        let mut cal = Calibration::default_embedded();
+        cal.trace_fit = None;
+        cal.live_fit = None;
+        assert_eq!(service_factor(&cal, 1.7), 1.7);
     }
 }

@@ -139,3 +139,77 @@ impl Default for ServiceCosts {
         }
     }
 }
+
+/// The number of cost keys of [`ServiceCosts`].
+pub const SERVICE_COST_KEYS: usize = 31;
+
+/// Keys that are not a CPU step of a request: starting a pool thread or process, switching
+/// interpreters (one-off costs, not scaled with the host's speed).
+const NOT_REQUEST_STEPS: [&str; 3] = ["thread_start", "interp_switch", "process_start"];
+
+impl ServiceCosts {
+    /// Every cost with its key (as in `[service]`), in declaration order.
+    pub fn keys_mut(&mut self) -> [(&'static str, &mut SimDuration); SERVICE_COST_KEYS] {
+        [
+            ("send", &mut self.send),
+            ("recv", &mut self.recv),
+            ("poll", &mut self.poll),
+            ("pipe_write", &mut self.pipe_write),
+            ("pipe_read", &mut self.pipe_read),
+            ("client_py", &mut self.client_py),
+            ("client_after_send_py", &mut self.client_after_send_py),
+            ("loop_iteration_py", &mut self.loop_iteration_py),
+            ("loop_ready_iteration_py", &mut self.loop_ready_iteration_py),
+            ("loop_read_py", &mut self.loop_read_py),
+            ("loop_submit_thread_py", &mut self.loop_submit_thread_py),
+            ("loop_after_submit_py", &mut self.loop_after_submit_py),
+            ("loop_submit_process_py", &mut self.loop_submit_process_py),
+            ("loop_complete_py", &mut self.loop_complete_py),
+            ("loop_self_pipe_py", &mut self.loop_self_pipe_py),
+            ("loop_drained_py", &mut self.loop_drained_py),
+            ("loop_write_py", &mut self.loop_write_py),
+            ("loop_after_send_py", &mut self.loop_after_send_py),
+            ("worker_get_py", &mut self.worker_get_py),
+            ("worker_done_py", &mut self.worker_done_py),
+            ("worker_after_wake_py", &mut self.worker_after_wake_py),
+            ("thread_start", &mut self.thread_start),
+            ("interp_switch", &mut self.interp_switch),
+            ("pickle_py", &mut self.pickle_py),
+            ("manager_py", &mut self.manager_py),
+            ("manager_result_py", &mut self.manager_result_py),
+            ("feeder_py", &mut self.feeder_py),
+            ("process_worker_py", &mut self.process_worker_py),
+            ("process_start", &mut self.process_start),
+            ("conn_thread_py", &mut self.conn_thread_py),
+            ("conn_after_send_py", &mut self.conn_after_send_py),
+        ]
+    }
+
+    /// Sets the cost named `key`; false if there is no such key.
+    pub fn set(&mut self, key: &str, d: SimDuration) -> bool {
+        match self.keys_mut().into_iter().find(|(k, _)| *k == key) {
+            Some((_, v)) => {
+                *v = d;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The cost named `key`.
+    pub fn get(&self, key: &str) -> Option<SimDuration> {
+        let mut c = *self;
+        let found = c.keys_mut().into_iter().find(|(k, _)| *k == key);
+        found.map(|(_, v)| *v)
+    }
+
+    /// Multiplies every CPU step of a request (each `*_py` Python step and the socket and
+    /// pipe calls) by `f`; thread and process start-up and interpreter switches are kept.
+    pub fn scale_request_steps(&mut self, f: f64) {
+        for (k, d) in self.keys_mut() {
+            if !NOT_REQUEST_STEPS.contains(&k) {
+                *d = SimDuration::from_nanos((d.as_nanos() as f64 * f).round().max(0.0) as u64);
+            }
+        }
+    }
+}

@@ -51,6 +51,9 @@
 
 pub mod check;
 mod parse;
+pub mod trace_fit_info;
+
+pub use trace_fit_info::{TraceFitInfo, TraceFitKey};
 
 use crate::workload::cost::{Backend, CoreCost};
 use crate::workload::prime::OpCount;
@@ -86,6 +89,10 @@ pub struct Calibration {
     /// Optional `[live_fit]`: how `[service]` and `[machine]` were fitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_fit: Option<LiveFitInfo>,
+    /// Optional `[trace_fit]`: how `[service]` was measured from live GIL traces
+    /// (`execsim calibrate --from-trace`) and at which host speed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_fit: Option<TraceFitInfo>,
 }
 
 /// The `[live_fit]` table: provenance of the `[service]` and `[machine]` sections.
@@ -107,6 +114,10 @@ pub struct LiveFitInfo {
     /// One entry per fitted group of costs.
     #[serde(default)]
     pub points: Vec<LiveFitPointRecord>,
+    /// The host's speed during the live runs: the CPython prime core's cost per test, ns
+    /// (median of the runs' probes); the fitted costs hold at this speed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_test_ns: Option<f64>,
 }
 
 /// One measured scenario and the factor fitted from it.
@@ -295,6 +306,17 @@ impl Calibration {
             .unwrap_or_else(|e| panic!("the embedded calibration/default.toml is broken: {e}"))
     }
 
+    /// The CPython prime core's cost per test at which `[service]` holds: the speed of the
+    /// live runs it was fitted from (`[live_fit]`) or measured from (`[trace_fit]`), else
+    /// the core calibration's own.
+    pub fn service_per_test_ns(&self) -> f64 {
+        self.live_fit
+            .as_ref()
+            .and_then(|f| f.per_test_ns)
+            .or(self.trace_fit.as_ref().map(|f| f.per_test_ns))
+            .unwrap_or(self.core.cpython.per_test_ns)
+    }
+
     /// Parses and checks a calibration from TOML text; `origin` names the source in error
     /// messages. Every rejection names its key ([`CalibrationError::Invalid`]) or says where
     /// the TOML syntax broke ([`CalibrationError::Parse`]); nothing in the text makes it
@@ -314,7 +336,7 @@ impl Calibration {
             },
             ParseFailure::Key { key, message } => invalid(origin.clone(), (key, message)),
         })?;
-        check::check(&cal, text).map_err(|f| invalid(origin, f))?;
+        check::check(&cal).map_err(|f| invalid(origin, f))?;
         Ok(cal)
     }
 

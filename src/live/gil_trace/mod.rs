@@ -10,7 +10,8 @@
 //! - [`counts`]: the GIL statistics of a window, with the simulator's definitions;
 //! - [`activity`]: each thread's activity in the simulator's terms, and its calls;
 //! - [`names`]: which thread is which (the service's own registry of its threads);
-//! - [`live_trace`]: all of it on the run's clock, in the simulator's result shapes.
+//! - [`live_trace`]: all of it on the run's clock, in the simulator's result shapes;
+//! - [`segments`]: each thread's GIL time between two of its calls (what a cost key is).
 
 pub mod activity;
 pub mod counts;
@@ -19,6 +20,7 @@ pub mod names;
 pub mod preload;
 pub mod reader;
 pub mod record;
+pub mod segments;
 pub mod session;
 
 pub use live_trace::LiveGilTrace;

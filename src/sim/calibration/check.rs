@@ -18,14 +18,16 @@
 //!   nanosecond and unit-less values), each at most one second: these are per-step costs of
 //!   microseconds and scheduler periods of milliseconds; a second or more is no measurement.
 //! - `[live_fit]`: `reps` at least 1, rates finite and non-negative, `factor` finite and
-//!   above zero (it multiplies default costs).
+//!   above zero (it multiplies default costs), `per_test_ns` like the core's.
+//! - `[trace_fit]`: `launches` at least 1; `per_test_ns` and each launch's like the core's
+//!   (`compare` and `validate` divide by it); each key's medians finite and non-negative.
 //!
 //! Unknown keys are refused everywhere, by the schema (`deny_unknown_fields`): a typo in a
 //! cost key would otherwise silently leave the model's default in effect, and `execsim
 //! calibrate` rewrites the file, which would drop an ignored key without a word. This holds
 //! for `[meta]` too, although it changes no figure, for the second reason.
 
-use super::{Calibration, CoreCalibration, FitInfo, LiveFitInfo};
+use super::{Calibration, CoreCalibration, FitInfo, LiveFitInfo, TraceFitInfo};
 use crate::kernel::SimDuration;
 
 /// A failed check: the key and what is wrong with its value.
@@ -153,20 +155,56 @@ fn live_fit(f: &LiveFitInfo) -> Result<(), Failure> {
         }
         number(|| key("factor"), p.factor, Rule::Positive, None)?;
     }
+    if let Some(v) = f.per_test_ns {
+        number(
+            || "live_fit.per_test_ns".into(),
+            v,
+            Rule::Positive,
+            Some(MAX_OP_NS),
+        )?;
+    }
     Ok(())
 }
 
-/// The `[service]` and `[machine]` durations of the text's table, each at most [`MAX_STEP`]
-/// (read from the table rather than the typed sections so that every key of those sections is
-/// checked, whatever keys the model adds to them).
-fn step_costs(table: &toml::Table) -> Result<(), Failure> {
-    for section in ["service", "machine"] {
-        let Some(toml::Value::Table(t)) = table.get(section) else {
+fn trace_fit(f: &TraceFitInfo) -> Result<(), Failure> {
+    at_least_one(|| "trace_fit.launches".to_string(), f.launches.into())?;
+    let speed = |key: String, v: f64| number(|| key.clone(), v, Rule::Positive, Some(MAX_OP_NS));
+    speed("trace_fit.per_test_ns".into(), f.per_test_ns)?;
+    for (i, &v) in f.launch_per_test_ns.iter().enumerate() {
+        speed(format!("trace_fit.launch_per_test_ns[{i}]"), v)?;
+    }
+    for (i, k) in f.keys.iter().enumerate() {
+        let key = |x: &str| format!("trace_fit.keys[{i}].{x}");
+        number(|| key("median_ns"), k.median_ns, Rule::NonNegative, None)?;
+        for (j, &v) in k.launch_medians_ns.iter().enumerate() {
+            number(
+                || key(&format!("launch_medians_ns[{j}]")),
+                v,
+                Rule::NonNegative,
+                None,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The `[service]` and `[machine]` durations, each at most [`MAX_STEP`]. Read from the typed
+/// sections serialized back to tables, so that every key of those sections is checked,
+/// whatever keys the model adds to them. (Reading the text's own table instead was skipped
+/// when a u64 value elsewhere in the file exceeded TOML's i64 range, which the typed parse
+/// accepts.)
+fn step_costs(cal: &Calibration) -> Result<(), Failure> {
+    let tables = [
+        ("service", cal.service.map(toml::Table::try_from)),
+        ("machine", cal.machine.map(toml::Table::try_from)),
+    ];
+    for (section, table) in tables {
+        let Some(Ok(t)) = table else {
             continue;
         };
-        for (key, value) in t {
+        for (key, value) in &t {
             let Some(d) = value.as_str().and_then(|s| SimDuration::parse(s).ok()) else {
-                continue; // the typed parse has already accepted it
+                continue; // not a duration (a factor, a scheduler name)
             };
             if d > MAX_STEP {
                 return Err((
@@ -179,8 +217,8 @@ fn step_costs(table: &toml::Table) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Checks every value of `cal`, parsed from `text`.
-pub(super) fn check(cal: &Calibration, text: &str) -> Result<(), Failure> {
+/// Checks every value of `cal`.
+pub(super) fn check(cal: &Calibration) -> Result<(), Failure> {
     core("core.rust", &cal.core.rust)?;
     core("core.cpython", &cal.core.cpython)?;
     if let Some(cpus) = cal.meta.cpus {
@@ -188,6 +226,9 @@ pub(super) fn check(cal: &Calibration, text: &str) -> Result<(), Failure> {
     }
     if let Some(f) = &cal.live_fit {
         live_fit(f)?;
+    }
+    if let Some(f) = &cal.trace_fit {
+        trace_fit(f)?;
     }
     if let Some(m) = &cal.machine {
         // A factor on cold work: 1 (no slowdown) to 100.
@@ -207,8 +248,5 @@ pub(super) fn check(cal: &Calibration, text: &str) -> Result<(), Failure> {
             )
         })?;
     }
-    match toml::from_str::<toml::Table>(text) {
-        Ok(table) => step_costs(&table),
-        Err(_) => Ok(()), // unreachable: the text has parsed already
-    }
+    step_costs(cal)
 }

@@ -1,0 +1,47 @@
+//! The `[trace_fit]` table: how `[service]` was measured from live GIL traces
+//! (`execsim calibrate --from-trace`), and at which host speed.
+
+use serde::{Deserialize, Serialize};
+
+/// Provenance of the `[service]` costs measured from live GIL traces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceFitInfo {
+    /// When the traced runs were measured, UTC, ISO 8601.
+    pub date: String,
+    /// The command line that produced it.
+    pub command: String,
+    /// What ran the live service.
+    pub runtime: String,
+    /// Launches per traced scenario (each key is the median of their medians).
+    pub launches: u32,
+    /// The host's speed during the traced runs: the CPython prime core's cost per test, ns
+    /// (median of the runs' probes, `crate::live::host_speed`). The service costs hold at
+    /// this speed; a run at another speed scales them by the ratio.
+    pub per_test_ns: f64,
+    /// Each launch's probe, ns per test.
+    pub launch_per_test_ns: Vec<f64>,
+    /// How each cost was taken from the traces.
+    pub method: String,
+    /// One entry per measured cost key.
+    #[serde(default)]
+    pub keys: Vec<TraceFitKey>,
+}
+
+/// One cost key measured from the traces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraceFitKey {
+    /// The `[service]` key.
+    pub key: String,
+    /// The traced scenario it comes from.
+    pub run: String,
+    /// The thread and the segment (or system call) it is.
+    pub segment: String,
+    /// The value written, ns.
+    pub median_ns: f64,
+    /// Each launch's median, ns.
+    pub launch_medians_ns: Vec<f64>,
+    /// Samples over all launches.
+    pub samples: u64,
+}
