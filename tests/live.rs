@@ -102,7 +102,12 @@ fn rust_backend_emulated_gil_convoy() {
     let during = simple.per_second[2] as f64;
     assert!(before > 500.0, "before: {before}");
     assert!(during < 0.2 * before, "no convoy: {before} -> {during}");
-    assert!(out.result.gil[0].drop_requests > 10, "{:?}", out.result.gil);
+    assert!(
+        out.result.gil[0].drop_requests > 10,
+        "{:?} per second {:?}",
+        out.result.gil,
+        simple.per_second
+    );
 }
 
 #[test]

@@ -34,6 +34,10 @@ pub struct Job {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Job>,
+    /// Idle workers not yet claimed by a submit (CPython's `_idle_semaphore`): a worker adds
+    /// one when it finishes a job, a submit that relies on an idle worker takes one. Counting
+    /// the workers waiting instead let two quick submits rely on one idle worker: the second
+    /// job then waited behind the first, a long request, with no thread started for it.
     idle: usize,
     started: usize,
 }
@@ -51,10 +55,14 @@ impl Queue {
             if let Some(j) = st.queue.pop_front() {
                 return j;
             }
-            st.idle += 1;
             st = cv.wait(st).unwrap_or_else(|e| e.into_inner());
-            st.idle -= 1;
         }
+    }
+
+    /// A worker finished a job and is idle again (`_idle_semaphore.release()`).
+    fn idle_again(&self) {
+        let (m, _) = &*self.0;
+        m.lock().unwrap_or_else(|e| e.into_inner()).idle += 1;
     }
 }
 
@@ -85,7 +93,11 @@ impl ThreadPool {
         let (m, cv) = &*self.queue.0;
         let mut st = m.lock().unwrap_or_else(|e| e.into_inner());
         st.queue.push_back(Job { n, reply: tx });
-        if st.idle == 0 && st.started < self.max {
+        if st.idle > 0 {
+            // An idle worker takes it (`_idle_semaphore.acquire(timeout=0)` succeeded).
+            st.idle -= 1;
+            cv.notify_one();
+        } else if st.started < self.max {
             let k = st.started;
             st.started += 1;
             let queue = self.queue.clone();
@@ -103,6 +115,7 @@ impl ThreadPool {
                             None => find_nth_prime(job.n).unwrap_or(0),
                         };
                         let _ = job.reply.send(p);
+                        queue.idle_again();
                     }
                 });
             if spawned.is_err() {
