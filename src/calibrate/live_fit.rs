@@ -11,7 +11,7 @@
 //! | `inline-one-core` | inline, loop and client on core 0 | the request's I/O path: `client_py`, `client_after_send_py`, `loop_iteration_py`, `loop_ready_iteration_py`, `loop_read_py`, `loop_write_py`, `loop_after_send_py`, `send`, `recv`, `poll` |
 //! | `thread-one-core` | thread pool, everything on core 0 | the thread pool's hand-offs: `loop_submit_thread_py`, `loop_after_submit_py`, `loop_complete_py`, `loop_self_pipe_py`, `loop_drained_py`, `worker_get_py`, `worker_done_py`, `worker_after_wake_py`, `pipe_write`, `pipe_read` |
 //! | `thread-split` | thread pool, loop and client on core 0, workers on core 1 | cross-core wake-ups: machine `wake_idle`, `wake_busy` |
-//! | `process-split` | process pool, loop and client on core 0, workers on core 1 | the process pool's path: `loop_submit_process_py`, `manager_py`, `manager_result_py`, `feeder_py`, `pickle_py`, `process_worker_py` |
+//! | `process-split` | process pool, loop and client on core 0, workers on core 1 | the process pool's path: `loop_submit_process_py`, `manager_py`, `manager_result_py`, `manager_after_result_py`, `manager_submit_py`, `feeder_py`, `pickle_py`, `process_worker_py` |
 //!
 //! Each factor is found by bisection (in log space, 0.05 to 20) on the simulated rate of the
 //! same scenario, which falls as the costs grow: the simulation itself is the model that is
@@ -51,7 +51,7 @@ impl Group {
             Group::Io => "service: client_py client_after_send_py loop_iteration_py loop_ready_iteration_py loop_read_py loop_write_py loop_after_send_py send recv poll",
             Group::ThreadPool => "service: loop_submit_thread_py loop_after_submit_py loop_complete_py loop_self_pipe_py loop_drained_py worker_get_py worker_done_py worker_after_wake_py pipe_write pipe_read",
             Group::CrossCoreWake => "machine: wake_idle wake_busy",
-            Group::ProcessPool => "service: loop_submit_process_py manager_py manager_result_py feeder_py pickle_py process_worker_py",
+            Group::ProcessPool => "service: loop_submit_process_py manager_py manager_result_py manager_after_result_py manager_submit_py feeder_py pickle_py process_worker_py",
         }
     }
 }
@@ -111,6 +111,8 @@ pub fn apply(group: Group, f: f64, s: &mut ServiceCosts, m: &mut MachineCosts) {
             s.loop_submit_process_py = scale(d.loop_submit_process_py, f);
             s.manager_py = scale(d.manager_py, f);
             s.manager_result_py = scale(d.manager_result_py, f);
+            s.manager_after_result_py = scale(d.manager_after_result_py, f);
+            s.manager_submit_py = scale(d.manager_submit_py, f);
             s.feeder_py = scale(d.feeder_py, f);
             s.pickle_py = scale(d.pickle_py, f);
             s.process_worker_py = scale(d.process_worker_py, f);

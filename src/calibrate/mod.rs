@@ -28,7 +28,7 @@
 //! [`rust_core`], [`cpython_core`], [`fit`] (weighted least squares), [`run`] (a whole
 //! calibration and writing it), [`machine_info`] (the `[meta]` of this machine), [`error`],
 //! [`live_fit`] (the service costs from live runs), [`trace_fit`] (the service costs measured
-//! from live GIL traces), and [`validate`] (the validation matrix,
+//! from live GIL traces; [`trace_process`] and [`trace_threads`] say which segment each key is), and [`validate`] (the validation matrix,
 //! `execsim validate`). Everything public is re-exported
 //! here.
 
@@ -42,6 +42,8 @@ pub mod options;
 pub mod run;
 pub mod rust_core;
 pub mod trace_fit;
+pub mod trace_process;
+pub mod trace_threads;
 pub mod validate;
 
 pub use crate::sim::calibration::Merged;

@@ -3,11 +3,14 @@
 //!
 //! Each cost key of [`ServiceCosts`] stands for one stretch of one thread of the live CPython
 //! service: the GIL time between two of its system calls ([`segments`]), or one system call.
-//! Two scenarios are traced, one light closed-loop client (`n = 1`, no long request, 4 s,
+//! Three scenarios are traced, one light closed-loop client (`n = 1`, no long request, 4 s,
 //! the first second skipped), each launched `launches` times:
 //!
 //! - `thread-split`: the asyncio server with a thread pool, the loop on core 0, the client
 //!   thread and the pool worker on core 1;
+//! - `process-split`: the asyncio server with a process pool, the loop, the client and the
+//!   pool's manager and feeder threads on core 0, the worker processes on core 1
+//!   ([`trace_process`](super::trace_process) says which segment each of its keys is);
 //! - `tpc-split`: the thread-per-connection server, the client on core 0, the connection
 //!   thread on core 1.
 //!
@@ -24,15 +27,15 @@
 //! Where two keys always run in one GIL hold, the hold is on one key and the other is 0:
 //! `worker_get_py` (the worker's `queue.get` returns into `fn(*args)` and `set_result` in
 //! one hold: on `worker_done_py`) and `loop_ready_iteration_py` (an `epoll_wait(0)` iteration's
-//! own code is split between the segments before and after its `epoll_wait`). The process
-//! pool's keys are not traced here and keep their values.
+//! own code is split between the segments before and after its `epoll_wait`). `pickle_py`
+//! and the start-up costs keep their values.
 //!
 //! [`segments`]: crate::live::gil_trace::segments
 
+use super::trace_process::{self, DERIVED, DIRECT};
 use crate::kernel::SimDuration;
-use crate::live::gil_trace::activity::CallSpan;
 use crate::live::gil_trace::record::Call;
-use crate::live::gil_trace::segments::{thread_segments, Segment};
+use crate::live::gil_trace::segments::thread_segments;
 use crate::live::gil_trace::LiveGilTrace;
 use crate::live::host_speed::{round4, HostSpeed};
 use crate::live::stats::median;
@@ -181,7 +184,7 @@ fn one_client(name: &str, kind: ServerKind, executor: ExecutorKind, aff: Affinit
     s
 }
 
-/// The two traced scenarios.
+/// The three traced scenarios.
 pub fn traced_scenarios() -> Vec<TracedScenario> {
     let aff = |event_loop: Vec<u16>, clients: Vec<u16>, workers: Vec<u16>| AffinitySpec {
         event_loop,
@@ -200,6 +203,15 @@ pub fn traced_scenarios() -> Vec<TracedScenario> {
             ),
         },
         TracedScenario {
+            name: "process-split",
+            scenario: one_client(
+                "process-split",
+                ServerKind::Asyncio,
+                ExecutorKind::Process,
+                aff(vec![0], vec![0], vec![1]),
+            ),
+        },
+        TracedScenario {
             name: "tpc-split",
             scenario: one_client(
                 "tpc-split",
@@ -211,125 +223,7 @@ pub fn traced_scenarios() -> Vec<TracedScenario> {
     ]
 }
 
-/// Samples (ns) per key from one trace.
-type Samples = BTreeMap<&'static str, Vec<u64>>;
-
-fn span_ns(c: &CallSpan) -> u64 {
-    c.to_ns - c.from_ns
-}
-
-fn is_sem_wait(c: Call) -> bool {
-    matches!(c, Call::SemWait | Call::SemTimedwait | Call::SemClockwait)
-}
-
-/// The event loop's calls as its segments tell them apart.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum LoopCall {
-    /// `epoll_wait` with a timeout (events or the next timer).
-    Events,
-    /// `epoll_wait(0)`: callbacks were ready.
-    Ready,
-    /// A `recv` on the client's socket.
-    SockRecv,
-    /// A `recv` on the self-pipe that returned data.
-    PipeData,
-    /// A `recv` on the self-pipe that found it empty.
-    PipeEmpty,
-    /// A `send` (the reply).
-    Send,
-    /// Anything else.
-    Other,
-}
-
-fn loop_call(c: &CallSpan, pipe_fd: Option<i64>) -> LoopCall {
-    match c.call {
-        Call::EpollWait if c.arg == 0 => LoopCall::Ready,
-        Call::EpollWait => LoopCall::Events,
-        Call::Recv if Some(c.arg) == pipe_fd => match c.ret {
-            Some(r) if r > 0 => LoopCall::PipeData,
-            _ => LoopCall::PipeEmpty,
-        },
-        Call::Recv => LoopCall::SockRecv,
-        Call::Send => LoopCall::Send,
-        _ => LoopCall::Other,
-    }
-}
-
-fn loop_samples(segs: &[Segment], out: &mut Samples) {
-    use LoopCall::*;
-    // The self-pipe is the socket the loop reads until it is empty (asyncio's
-    // `_read_from_self`): a client's socket never returns EAGAIN to a loop that read it only
-    // when epoll said it was readable.
-    let pipe_fd = segs
-        .iter()
-        .map(|s| &s.after)
-        .find(|c| c.call == Call::Recv && c.ret.is_some_and(|r| r < 0))
-        .map(|c| c.arg);
-    let mut push = |k: &'static str, v: u64| out.entry(k).or_default().push(v);
-    for s in segs {
-        let (a, b) = (loop_call(&s.after, pipe_fd), loop_call(&s.before, pipe_fd));
-        let waits = |x: LoopCall| x == Events || x == Ready;
-        let post = s.marks.iter().find(|m| m.call.call == Call::SemPost);
-        match (a, b, post) {
-            (Events, SockRecv, _) => push("loop_iteration_py", s.held_ns),
-            (SockRecv, Ready, _) => push("loop_read_py", s.held_ns),
-            (Ready, x, Some(m)) if waits(x) => {
-                push("loop_submit_thread_py", m.held_before_ns);
-                push("loop_after_submit_py", m.held_after_ns);
-            }
-            (Events, PipeData, _) => push("loop_complete_py", s.held_ns),
-            (PipeData, PipeData | PipeEmpty, _) => push("loop_self_pipe_py", s.held_ns),
-            (PipeEmpty, x, _) if waits(x) => push("loop_drained_py", s.held_ns),
-            (Ready, Send, _) => push("loop_write_py", s.held_ns),
-            (Send, x, _) if waits(x) => push("loop_after_send_py", s.held_ns),
-            _ => {}
-        }
-        match b {
-            Ready => push("poll", span_ns(&s.before)),
-            SockRecv if s.before.ret.is_some_and(|r| r > 0) => push("recv", span_ns(&s.before)),
-            PipeData | PipeEmpty => push("pipe_read", span_ns(&s.before)),
-            Send => push("send", span_ns(&s.before)),
-            _ => {}
-        }
-    }
-}
-
-fn worker_samples(segs: &[Segment], out: &mut Samples) {
-    let mut push = |k: &'static str, v: u64| out.entry(k).or_default().push(v);
-    for s in segs {
-        match (s.after.call, s.before.call) {
-            (w, Call::Send) if is_sem_wait(w) => {
-                push("worker_done_py", s.held_ns);
-                push("pipe_write", span_ns(&s.before));
-            }
-            (Call::Send, w) if is_sem_wait(w) => push("worker_after_wake_py", s.held_ns),
-            _ => {}
-        }
-    }
-}
-
-/// A thread that alternates `recv` and `send` (a client, a connection thread).
-fn ping_pong_samples(
-    segs: &[Segment],
-    after_recv: &'static str,
-    after_send: &'static str,
-    send: Option<&'static str>,
-    out: &mut Samples,
-) {
-    let mut push = |k: &'static str, v: u64| out.entry(k).or_default().push(v);
-    for s in segs {
-        match (s.after.call, s.before.call) {
-            (Call::Recv, Call::Send) => {
-                push(after_recv, s.held_ns);
-                if let Some(k) = send {
-                    push(k, span_ns(&s.before));
-                }
-            }
-            (Call::Send, Call::Recv) => push(after_send, s.held_ns),
-            _ => {}
-        }
-    }
-}
+use super::trace_threads::{loop_samples, ping_pong_samples, worker_samples, Samples};
 
 /// The samples of every key one traced run shows, thread by thread (threads are told apart
 /// by the names the service registers: `event-loop`, `worker-K`, `client:NAME`, `conn-K`).
@@ -341,7 +235,7 @@ pub fn trace_samples(trace: &LiveGilTrace) -> BTreeMap<&'static str, Vec<u64>> {
         let name = t.name.as_str();
         if name == "event-loop" {
             loop_samples(&segs, &mut out);
-        } else if name.starts_with("worker-") {
+        } else if name.starts_with("worker-") && !name.starts_with("worker-process-") {
             worker_samples(&segs, &mut out);
         } else if name.starts_with("client:") && !name.ends_with("/recv") {
             ping_pong_samples(
@@ -359,6 +253,13 @@ pub fn trace_samples(trace: &LiveGilTrace) -> BTreeMap<&'static str, Vec<u64>> {
                 None,
                 &mut out,
             );
+        } else if name == "manager" {
+            trace_process::manager_samples(&segs, &mut out);
+        } else if name == "feeder" {
+            trace_process::per_request_total(&segs, Call::Write, "feeder_total", &mut out);
+        } else if name.starts_with("worker-process-") {
+            let key = "process_worker_total";
+            trace_process::per_request_total(&segs, Call::Write, key, &mut out);
         }
     }
     out
@@ -385,18 +286,88 @@ type LaunchMedians = BTreeMap<(&'static str, &'static str), (Vec<f64>, u64)>;
 
 /// Runs each traced scenario `launches` times with the GIL trace on and measures the keys.
 /// `progress` receives one line per launch.
+///
+/// With `only` (names of [`traced_scenarios`]), only those are traced and only their keys
+/// replaced; when `cal` already has a `[trace_fit]`, the new values are brought to its speed
+/// (times its `per_test_ns` over this run's, as `compare` scales a run's costs) so that every
+/// key of `[service]` holds at one speed, and each such key records the speed it was traced at.
 pub fn fit_from_trace(
     cal: &Calibration,
     opts: &LiveOptions,
     launches: usize,
+    only: &[String],
     command: &str,
     mut progress: impl FnMut(&str),
 ) -> Result<TraceFit, LiveError> {
+    let traced = measure(cal, opts, launches, only, &mut progress)?;
+    let (launches_of, speeds, mut warnings, runtime) = traced;
+    let per_test = if speeds.is_empty() {
+        cal.core.cpython.per_test_ns
+    } else {
+        median(&speeds)
+    };
+    let base = cal.trace_fit.as_ref().filter(|_| !only.is_empty());
+    let target = base.map_or(round4(per_test), |b| b.per_test_ns);
+    let factor = target / round4(per_test);
+    let mut medians = launches_of;
+    for (launch, _) in medians.values_mut() {
+        launch.iter_mut().for_each(|x| *x *= factor);
+    }
+    let (service, mut keys) = assemble(cal.service.unwrap_or_default(), &medians, &mut warnings);
+    if let Some(b) = base {
+        for k in &mut keys {
+            k.traced_per_test_ns = Some(round4(per_test));
+        }
+        let mut merged: Vec<TraceFitKey> = b
+            .keys
+            .iter()
+            .filter(|k| keys.iter().all(|n| n.key != k.key))
+            .cloned()
+            .collect();
+        merged.append(&mut keys);
+        keys = merged;
+    }
+    Ok(TraceFit {
+        service,
+        info: TraceFitInfo {
+            date: crate::calibrate::utc_now_iso8601(),
+            command: command.to_string(),
+            runtime,
+            launches: launches.max(1) as u32,
+            per_test_ns: target,
+            launch_per_test_ns: match base {
+                Some(b) => b.launch_per_test_ns.clone(),
+                None => speeds.iter().map(|&s| round4(s)).collect(),
+            },
+            method: "each key: the median over launches of each launch's median GIL time of \
+                     its segment (or duration of its system call), seconds 1 to 4 of one \
+                     closed-loop client sending n = 1; per_test_ns: the median of the \
+                     launches' speed probes"
+                .into(),
+            keys,
+        },
+        warnings,
+    })
+}
+
+/// What the traced launches measured: per scenario and key each launch's median and the
+/// samples, the launches' host speeds, the runs' warnings and the runtime.
+type Measured = (LaunchMedians, Vec<f64>, Vec<String>, String);
+
+/// Runs each chosen traced scenario `launches` times with the GIL trace on.
+fn measure(
+    cal: &Calibration,
+    opts: &LiveOptions,
+    launches: usize,
+    only: &[String],
+    progress: &mut impl FnMut(&str),
+) -> Result<Measured, LiveError> {
     let mut opts = opts.clone();
     opts.gil_trace = true;
     let (mut launches_of, mut speeds) = (LaunchMedians::new(), Vec::new());
     let (mut warnings, mut runtime) = (Vec::new(), String::new());
-    for ts in traced_scenarios() {
+    let chosen = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    for ts in traced_scenarios().into_iter().filter(|t| chosen(t.name)) {
         for k in 0..launches.max(1) {
             let out = run_live(&ts.scenario, &opts)?;
             warnings.extend(out.warnings.iter().map(|w| format!("{}: {w}", ts.name)));
@@ -426,31 +397,7 @@ pub fn fit_from_trace(
             ));
         }
     }
-    let per_test = if speeds.is_empty() {
-        cal.core.cpython.per_test_ns
-    } else {
-        median(&speeds)
-    };
-    let medians = launches_of;
-    let (service, keys) = assemble(cal.service.unwrap_or_default(), &medians, &mut warnings);
-    Ok(TraceFit {
-        service,
-        info: TraceFitInfo {
-            date: crate::calibrate::utc_now_iso8601(),
-            command: command.to_string(),
-            runtime,
-            launches: launches.max(1) as u32,
-            per_test_ns: round4(per_test),
-            launch_per_test_ns: speeds.iter().map(|&s| round4(s)).collect(),
-            method: "each key: the median over launches of each launch's median GIL time of \
-                     its segment (or duration of its system call), seconds 1 to 4 of one \
-                     closed-loop client sending n = 1; per_test_ns: the median of the \
-                     launches' speed probes"
-                .into(),
-            keys,
-        },
-        warnings,
-    })
+    Ok((launches_of, speeds, warnings, runtime))
 }
 
 /// The costs with every measured key replaced, and the record of each.
@@ -468,7 +415,9 @@ fn assemble(
             continue;
         }
         let Some((launch, n)) = medians.get(&(run, key)) else {
-            warnings.push(format!("{key}: no {run} trace showed its segment; kept"));
+            if traced(medians, run) {
+                warnings.push(format!("{key}: no {run} trace showed its segment; kept"));
+            }
             continue;
         };
         let m = median(launch).round();
@@ -480,9 +429,53 @@ fn assemble(
             median_ns: m,
             launch_medians_ns: launch.iter().map(|x| x.round()).collect(),
             samples: *n,
+            traced_per_test_ns: None,
         });
     }
+    for (key, segment) in DIRECT {
+        let run = "process-split";
+        let Some((launch, n)) = medians.get(&(run, key)) else {
+            if traced(medians, run) {
+                warnings.push(format!("{key}: no {run} trace showed its segment; kept"));
+            }
+            continue;
+        };
+        let m = median(launch).round();
+        service.set(key, SimDuration::from_nanos(m as u64));
+        keys.push(key_record(key, run, segment, m, launch, *n));
+    }
+    for (key, total, segment, less) in DERIVED {
+        let run = "process-split";
+        let Some((launch, n)) = medians.get(&(run, total)) else {
+            if traced(medians, run) {
+                warnings.push(format!("{key}: no {run} trace showed its segment; kept"));
+            }
+            continue;
+        };
+        let sub = less.nanos(&service) as f64;
+        let m = (median(launch).round() - sub).max(0.0);
+        service.set(key, SimDuration::from_nanos(m as u64));
+        let launch: Vec<f64> = launch.iter().map(|x| (x - sub).max(0.0)).collect();
+        keys.push(key_record(key, run, segment, m, &launch, *n));
+    }
     (service, keys)
+}
+
+/// Whether scenario `run` was traced (some key has samples from it).
+fn traced(medians: &LaunchMedians, run: &str) -> bool {
+    medians.keys().any(|(r, _)| *r == run)
+}
+
+fn key_record(key: &str, run: &str, segment: &str, m: f64, launch: &[f64], n: u64) -> TraceFitKey {
+    TraceFitKey {
+        key: key.to_string(),
+        run: run.to_string(),
+        segment: segment.to_string(),
+        median_ns: m,
+        launch_medians_ns: launch.iter().map(|x| x.round()).collect(),
+        samples: n,
+        traced_per_test_ns: None,
+    }
 }
 
 /// Writes a trace fit into the calibration file at `path` (created from the embedded default

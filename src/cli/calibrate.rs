@@ -39,6 +39,11 @@ pub(crate) struct CalibrateArgs {
     /// live GIL traces of the cpython backend (writes [service] and [trace_fit]).
     #[arg(long, conflicts_with = "from_live")]
     from_trace: bool,
+    /// With --from-trace: trace only these scenarios (comma-separated: thread-split,
+    /// process-split, tpc-split) and replace only their keys, brought to the speed the
+    /// file's [trace_fit] holds at.
+    #[arg(long, value_delimiter = ',', requires = "from_trace")]
+    only: Vec<String>,
     /// With --from-live: live repetitions per measurement (the median is fitted); with
     /// --from-trace: launches per traced scenario.
     #[arg(long, default_value_t = 3)]
@@ -52,7 +57,13 @@ pub(crate) fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
             backend == Backend::Cpython,
             "--from-trace needs --backend cpython (the GIL trace is CPython's)"
         );
-        return live::calibrate_from_trace(&args.out, args.python, args.reps, &command_line());
+        return live::calibrate_from_trace(
+            &args.out,
+            args.python,
+            args.reps,
+            &args.only,
+            &command_line(),
+        );
     }
     if args.from_live {
         return live::calibrate_from_live(

@@ -348,8 +348,25 @@ pub fn calibrate_from_live(
 /// Runs `execsim calibrate --backend cpython --from-trace`: measures the service costs from
 /// live GIL traces (see [`crate::calibrate::trace_fit`]) and writes them into the calibration
 /// file `out`.
-pub fn calibrate_from_trace(out: &Path, python: PathBuf, reps: usize, command: &str) -> Result<()> {
+pub fn calibrate_from_trace(
+    out: &Path,
+    python: PathBuf,
+    reps: usize,
+    only: &[String],
+    command: &str,
+) -> Result<()> {
     anyhow::ensure!((1..=20).contains(&reps), "--reps must be 1 to 20");
+    let names: Vec<&str> = crate::calibrate::trace_fit::traced_scenarios()
+        .iter()
+        .map(|t| t.name)
+        .collect();
+    for o in only {
+        anyhow::ensure!(
+            names.contains(&o.as_str()),
+            "--only: unknown traced scenario {o:?} (one of: {})",
+            names.join(", ")
+        );
+    }
     let (cal, _) = Calibration::load_or_default(out)?;
     let mut opts = options(Backend::Cpython, python, false, false);
     opts.idle_wait = std::time::Duration::from_secs(120);
@@ -359,9 +376,10 @@ pub fn calibrate_from_trace(out: &Path, python: PathBuf, reps: usize, command: &
         scenarios.len(),
         crate::calibrate::trace_fit::TRACE_DURATION_S
     );
-    let fit = crate::calibrate::trace_fit::fit_from_trace(&cal, &opts, reps, command, |line| {
-        eprintln!("  {line}")
-    })?;
+    let fit =
+        crate::calibrate::trace_fit::fit_from_trace(&cal, &opts, reps, only, command, |line| {
+            eprintln!("  {line}")
+        })?;
     for w in &fit.warnings {
         eprintln!("warning: {w}");
     }

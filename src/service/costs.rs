@@ -86,11 +86,23 @@ pub struct ServiceCosts {
     pub interp_switch: SimDuration,
     /// Pickling or unpickling a small call or result (process and interpreter pools).
     pub pickle_py: SimDuration,
-    /// Process-pool manager thread: one pass of its loop (wake-up handling, bookkeeping).
+    /// Process-pool manager thread: back from `connection.wait` (`wait_result_broken_or_wakeup`
+    /// in `concurrent/futures/process.py`), up to its first read.
     pub manager_py: SimDuration,
-    /// Process-pool manager thread: handling one result (`set_result` and callbacks).
+    /// Process-pool manager thread: handling one result (besides `pickle_py`): the result
+    /// pipe's reads, `thread_wakeup.clear()`, `set_result` and the done-callback up to the
+    /// event loop's self-pipe `send` (`call_soon_threadsafe`).
     pub manager_result_py: SimDuration,
-    /// Process-pool feeder thread: its per-item overhead besides pickling.
+    /// Process-pool manager thread after that self-pipe `send`: the rest of the callbacks and
+    /// of the loop's pass, back to `connection.wait` (live GIL traces: a segment of its own,
+    /// one more GIL acquisition per request).
+    pub manager_after_result_py: SimDuration,
+    /// Process-pool manager thread woken by `submit` (besides `manager_py`): draining the
+    /// wake-up pipe (`thread_wakeup.clear()`), `add_call_item_to_queue` (the call queue's
+    /// `put` wakes the feeder thread) and back to `connection.wait`.
+    pub manager_submit_py: SimDuration,
+    /// Process-pool feeder thread: its per-item overhead besides pickling, from its wait for
+    /// an item to the pipe `write` and after it.
     pub feeder_py: SimDuration,
     /// Worker process: its per-item loop overhead besides (un)pickling.
     pub process_worker_py: SimDuration,
@@ -131,6 +143,8 @@ impl Default for ServiceCosts {
             pickle_py: us(6),
             manager_py: us(20),
             manager_result_py: us(30),
+            manager_after_result_py: us(0),
+            manager_submit_py: us(8),
             feeder_py: us(8),
             process_worker_py: us(10),
             process_start: SimDuration::from_micros(2_500),
@@ -141,7 +155,7 @@ impl Default for ServiceCosts {
 }
 
 /// The number of cost keys of [`ServiceCosts`].
-pub const SERVICE_COST_KEYS: usize = 31;
+pub const SERVICE_COST_KEYS: usize = 33;
 
 /// Keys that are not a CPU step of a request: starting a pool thread or process, switching
 /// interpreters (one-off costs, not scaled with the host's speed).
@@ -177,6 +191,8 @@ impl ServiceCosts {
             ("pickle_py", &mut self.pickle_py),
             ("manager_py", &mut self.manager_py),
             ("manager_result_py", &mut self.manager_result_py),
+            ("manager_after_result_py", &mut self.manager_after_result_py),
+            ("manager_submit_py", &mut self.manager_submit_py),
             ("feeder_py", &mut self.feeder_py),
             ("process_worker_py", &mut self.process_worker_py),
             ("process_start", &mut self.process_start),

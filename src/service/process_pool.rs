@@ -66,13 +66,14 @@ impl World {
                 Effect::None,
             );
             self.push(t, Step::Release(c.pipe_write), Effect::Complete(r));
+            self.push(t, Step::Python(c.manager_after_result_py), Effect::None);
             return self.first(t);
         }
         let room = self.spec.pool_size() + 1;
         if !self.pool.pending.is_empty() && self.pool.in_call_queue < room {
             let r = self.pool.pending.pop_front().expect("checked");
             self.pool.in_call_queue += 1;
-            return (Step::Python(c.feeder_py), Effect::CallItem(r));
+            return (Step::Python(c.manager_submit_py), Effect::CallItem(r));
         }
         self.pool.manager_polled = false;
         (Step::Block, Effect::None)

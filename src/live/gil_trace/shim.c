@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -113,6 +114,7 @@ static int (*real_sem_wait)(sem_t *);
 static int (*real_sem_timedwait)(sem_t *, const struct timespec *);
 static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
 static int (*real_sem_post)(sem_t *);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
 
 /* The next definition of a condvar function, at glibc's current version when it has one. */
 static void *next_cond_fn(const char *name) {
@@ -136,6 +138,7 @@ static void resolve(void) {
     real_sem_timedwait = dlsym(RTLD_NEXT, "sem_timedwait");
     real_sem_clockwait = dlsym(RTLD_NEXT, "sem_clockwait");
     real_sem_post = dlsym(RTLD_NEXT, "sem_post");
+    real_poll = dlsym(RTLD_NEXT, "poll");
 }
 
 static uint64_t now_ns(void) {
@@ -339,4 +342,10 @@ int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs) {
 int sem_post(sem_t *s) {
     if (real_sem_post == NULL) resolve();
     WRAP_CALL(CALL_SEM_POST, 0, real_sem_post(s));
+}
+/* `select.poll().poll()`: multiprocessing's `connection.wait` (the process pool's manager
+ * thread waiting for a result or a wake-up); its record's argument is the timeout, ms. */
+int poll(struct pollfd *fds, nfds_t n, int timeout) {
+    if (real_poll == NULL) resolve();
+    WRAP_CALL(CALL_POLL, timeout, real_poll(fds, n, timeout));
 }

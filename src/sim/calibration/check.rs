@@ -20,7 +20,8 @@
 //! - `[live_fit]`: `reps` at least 1, rates finite and non-negative, `factor` finite and
 //!   above zero (it multiplies default costs), `per_test_ns` like the core's.
 //! - `[trace_fit]`: `launches` at least 1; `per_test_ns` and each launch's like the core's
-//!   (`compare` and `validate` divide by it); each key's medians finite and non-negative.
+//!   (`compare` and `validate` divide by it), and so is a key's `traced_per_test_ns`; each
+//!   key's medians finite and non-negative.
 //!
 //! Unknown keys are refused everywhere, by the schema (`deny_unknown_fields`): a typo in a
 //! cost key would otherwise silently leave the model's default in effect, and `execsim
@@ -176,6 +177,9 @@ fn trace_fit(f: &TraceFitInfo) -> Result<(), Failure> {
     for (i, k) in f.keys.iter().enumerate() {
         let key = |x: &str| format!("trace_fit.keys[{i}].{x}");
         number(|| key("median_ns"), k.median_ns, Rule::NonNegative, None)?;
+        if let Some(v) = k.traced_per_test_ns {
+            speed(key("traced_per_test_ns"), v)?;
+        }
         for (j, &v) in k.launch_medians_ns.iter().enumerate() {
             number(
                 || key(&format!("launch_medians_ns[{j}]")),

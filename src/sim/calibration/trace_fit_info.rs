@@ -44,4 +44,9 @@ pub struct TraceFitKey {
     pub launch_medians_ns: Vec<f64>,
     /// Samples over all launches.
     pub samples: u64,
+    /// The host's speed when this key was traced, if it differs from the table's
+    /// `per_test_ns` (`calibrate --from-trace --only`): its values were multiplied by
+    /// `per_test_ns` over this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traced_per_test_ns: Option<f64>,
 }
