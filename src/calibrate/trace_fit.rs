@@ -410,60 +410,45 @@ fn assemble(
     for k in INSIDE_OTHERS {
         service.set(k, SimDuration::ZERO);
     }
-    for (key, run, segment) in KEYS {
+    let direct = DIRECT.iter().map(|&(k, seg)| (k, "process-split", seg));
+    for (key, run, segment) in KEYS.into_iter().chain(direct) {
         if INSIDE_OTHERS.contains(&key) {
             continue;
         }
-        let Some((launch, n)) = medians.get(&(run, key)) else {
-            if traced(medians, run) {
-                warnings.push(format!("{key}: no {run} trace showed its segment; kept"));
-            }
+        let Some((launch, n)) = lookup(medians, run, key, warnings) else {
             continue;
         };
         let m = median(launch).round();
         service.set(key, SimDuration::from_nanos(m as u64));
-        keys.push(TraceFitKey {
-            key: key.to_string(),
-            run: run.to_string(),
-            segment: segment.to_string(),
-            median_ns: m,
-            launch_medians_ns: launch.iter().map(|x| x.round()).collect(),
-            samples: *n,
-            traced_per_test_ns: None,
-        });
-    }
-    for (key, segment) in DIRECT {
-        let run = "process-split";
-        let Some((launch, n)) = medians.get(&(run, key)) else {
-            if traced(medians, run) {
-                warnings.push(format!("{key}: no {run} trace showed its segment; kept"));
-            }
-            continue;
-        };
-        let m = median(launch).round();
-        service.set(key, SimDuration::from_nanos(m as u64));
-        keys.push(key_record(key, run, segment, m, launch, *n));
+        keys.push(key_record(key, run, segment, m, launch, n));
     }
     for (key, total, segment, less) in DERIVED {
         let run = "process-split";
-        let Some((launch, n)) = medians.get(&(run, total)) else {
-            if traced(medians, run) {
-                warnings.push(format!("{key}: no {run} trace showed its segment; kept"));
-            }
+        let Some((launch, n)) = lookup(medians, run, total, warnings) else {
             continue;
         };
         let sub = less.nanos(&service) as f64;
         let m = (median(launch).round() - sub).max(0.0);
         service.set(key, SimDuration::from_nanos(m as u64));
         let launch: Vec<f64> = launch.iter().map(|x| (x - sub).max(0.0)).collect();
-        keys.push(key_record(key, run, segment, m, &launch, *n));
+        keys.push(key_record(key, run, segment, m, &launch, n));
     }
     (service, keys)
 }
 
-/// Whether scenario `run` was traced (some key has samples from it).
-fn traced(medians: &LaunchMedians, run: &str) -> bool {
-    medians.keys().any(|(r, _)| *r == run)
+/// The launches' medians and sample count of `sample` in scenario `run`; a warning when `run`
+/// was traced but showed no such segment (a scenario not traced, with `--only`, is silent).
+fn lookup<'a>(
+    medians: &'a LaunchMedians,
+    run: &'static str,
+    sample: &'static str,
+    warnings: &mut Vec<String>,
+) -> Option<(&'a Vec<f64>, u64)> {
+    let found = medians.get(&(run, sample)).map(|(l, n)| (l, *n));
+    if found.is_none() && medians.keys().any(|(r, _)| *r == run) {
+        warnings.push(format!("{sample}: no {run} trace showed its segment; kept"));
+    }
+    found
 }
 
 fn key_record(key: &str, run: &str, segment: &str, m: f64, launch: &[f64], n: u64) -> TraceFitKey {
