@@ -333,15 +333,7 @@ pub fn calibrate_from_live(
     }
     let created = crate::calibrate::live_fit::save_fit(out, &fit)
         .with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "wrote [service], [machine] and [live_fit] to {} ({})",
-        out.display(),
-        if created {
-            "new file"
-        } else {
-            "other sections kept"
-        }
-    );
+    wrote(out, "[service], [machine] and [live_fit]", created);
     Ok(())
 }
 
@@ -408,16 +400,18 @@ pub fn calibrate_from_trace(
     );
     let created = crate::calibrate::trace_fit::save_trace_fit(out, &fit)
         .with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "wrote [service] and [trace_fit] to {} ({})",
-        out.display(),
-        if created {
-            "new file"
-        } else {
-            "other sections kept"
-        }
-    );
+    wrote(out, "[service] and [trace_fit]", created);
     Ok(())
+}
+
+/// Says which sections of the calibration file `out` a fit wrote.
+fn wrote(out: &Path, sections: &str, created: bool) {
+    let how = if created {
+        "new file"
+    } else {
+        "other sections kept"
+    };
+    println!("wrote {sections} to {} ({how})", out.display());
 }
 
 /// Runs `execsim __live ROLE CONFIG` and returns the process's exit code.
