@@ -304,14 +304,16 @@ fn wake_after(costs: MachineCosts, first: SimDuration) -> (Vec<Seen>, ThreadId, 
 #[test]
 fn waking_a_vcpu_halted_beyond_the_poll_window_costs_the_wakee_the_waker_and_cold_caches() {
     let costs = common::halting_machine_costs();
-    let (c, wi, wh) = (costs.ctx_switch, costs.wake_idle, costs.wake_halted);
-    // Core 1 has been idle since 0. A wakes B at w = wi + c + 1 ms, past `halt_poll`: B
-    // arrives after `wake_halted`, and A's next burst is `wake_halted_waker` longer (its
-    // futex wake took that long). B starts on a core idle from 0 to its dispatch at w + wh:
+    let (c, wi) = (costs.ctx_switch, costs.wake_idle);
+    // Core 1 has been idle since 0. A wakes B at w = wi + c + 1 ms, past `halt_poll`: A's
+    // next burst is `wake_halted_waker` longer (its futex wake kicked the halted vCPU), and B
+    // arrives `wake_halted` after that kick, wh = wake_halted_waker + wake_halted after w.
+    // B starts on a core idle from 0 to its dispatch at w + wh:
     // its coldness is c = 1 - exp(-(w + wh - halt_poll) / tau) = 1 - exp(-932 / 2900) =
     // 0.2749 with the defaults, so its 10 µs burst (all within `cold_work`) takes
     // c * (cold_burst + (cold_slowdown - 1) * 10 µs) = 0.2749 * (43 + 59) µs = 28.0 µs more.
     let w = at(wi + c + ms(1));
+    let wh = costs.wake_halted_waker + costs.wake_halted;
     let level = costs.coldness_after((w + wh).as_nanos());
     assert_eq!((level * 10_000.0).round(), 2749.0);
     let full =

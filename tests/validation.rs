@@ -8,6 +8,10 @@
 //!   those listed in `validation/known-misses.toml`, and every listed row still misses (the
 //!   list only shrinks);
 //! - every scenario of `validation/scenarios/` has live results on file.
+//!
+//! The same holds for each earlier host's set under `validation/hosts/` (its own results,
+//! known misses and calibration): hosts of one VM kind differ (an AMD EPYC and an Intel Xeon
+//! host on 2026-12-02), and the model must stay right on each with that host's calibration.
 
 use execsim::calibrate::validate::matrix::load_matrix;
 use execsim::calibrate::validate::misses::KnownMisses;
@@ -24,6 +28,9 @@ fn root() -> PathBuf {
 fn committed() -> ValidationResults {
     ValidationResults::load(&root().join("validation/results/results.json")).unwrap()
 }
+
+/// The AMD EPYC host's set (the embedded calibration's host until 2026-12-02, afternoon).
+const AMD: &str = "validation/hosts/amd-epyc-2026-12-02";
 
 fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
@@ -48,14 +55,27 @@ fn same_row(a: &Row, b: &Row) -> bool {
 
 #[test]
 fn the_committed_table_is_the_models_and_misses_are_listed() {
-    let on_file = committed();
+    check_set("validation/results", "validation/known-misses.toml");
+}
+
+#[test]
+fn the_amd_hosts_table_is_the_models_and_misses_are_listed() {
+    check_set(AMD, &format!("{AMD}/known-misses.toml"));
+}
+
+/// The checks of the module documentation for the results in `dir` and the misses listed in
+/// `misses` (both relative to the repository).
+fn check_set(dir: &str, misses: &str) {
+    let on_file = ValidationResults::load(&root().join(dir).join("results.json")).unwrap();
     let cal_path = root().join(&on_file.calibration);
     let cal = Calibration::load(&cal_path).unwrap();
     let (now, changed) = sim_only(&on_file, &root().join("validation/scenarios"), &cal).unwrap();
     assert!(
         changed.is_empty(),
-        "the simulation of {changed:?} differs from validation/results: if the model changed on \
-         purpose, run `cargo run --release -- validate --sim-only --write` and commit the table"
+        "the simulation of {changed:?} differs from {dir}: if the model changed on purpose, run \
+         `cargo run --release -- validate --sim-only --write --out {dir} --calibration {} \
+         --known-misses {misses}` and commit the table",
+        on_file.calibration
     );
     for (a, b) in now.scenarios.iter().zip(&on_file.scenarios) {
         assert_eq!(a.rows.len(), b.rows.len(), "{}: rows", a.id);
@@ -63,21 +83,21 @@ fn the_committed_table_is_the_models_and_misses_are_listed() {
             assert!(same_row(x, y), "{}: {x:?}\nvs on file {y:?}", x.key());
         }
     }
-    let misses = KnownMisses::load(&root().join("validation/known-misses.toml")).unwrap();
-    let check = misses.check(now.rows());
+    let listed = KnownMisses::load(&root().join(misses)).unwrap();
+    let check = listed.check(now.rows());
     assert!(
         check.unlisted.is_empty(),
-        "rows missing their tolerance, not in validation/known-misses.toml:\n{}",
+        "rows missing their tolerance, not in {misses}:\n{}",
         check.unlisted.join("\n")
     );
     assert!(
         check.fixed.is_empty(),
-        "rows now within tolerance: remove them from validation/known-misses.toml:\n{}",
+        "rows now within tolerance: remove them from {misses}:\n{}",
         check.fixed.join("\n")
     );
     assert!(
         check.unknown.is_empty(),
-        "validation/known-misses.toml lists rows the table does not have:\n{}",
+        "{misses} lists rows the table does not have:\n{}",
         check.unknown.join("\n")
     );
 }

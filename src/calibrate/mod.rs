@@ -44,7 +44,9 @@ pub mod rust_core;
 pub mod trace_fit;
 pub mod trace_process;
 pub mod trace_threads;
+pub mod trace_wakes;
 pub mod validate;
+pub mod wake_probe;
 
 pub use crate::sim::calibration::Merged;
 pub use cpython_core::{measure_cpython, CPYTHON_SCRIPT};

@@ -19,10 +19,18 @@
 //! pooled median would. (Scaling each launch by its own speed probe was tried and dropped:
 //! over 3 + 3 launches the probes ranged 86 to 143 ns per test while the launches' segment
 //! medians did not follow them; two probes per run do not follow a speed that changes every
-//! 100 ms, as [`crate::live::host_speed`] found for rates.) Nothing is fitted: the simulation does not run. The prime core's
-//! speed probe of every launch ([`crate::live::host_speed`]) is recorded as the speed at
-//! which these costs hold (`[trace_fit] per_test_ns`), and `compare`/`validate` scale the
-//! costs by a run's speed over it.
+//! 100 ms, as [`crate::live::host_speed`] found for rates.) Nothing is fitted: the simulation
+//! does not run. The speed probes of every launch ([`crate::live::host_speed`]: the prime
+//! core and the request path) are recorded as the speeds at which these costs hold
+//! (`[trace_fit] per_test_ns`, `service_probe_ns`), and `compare`/`validate` scale the costs
+//! by a run's request-path probe over it (the prime core's when either side lacks one).
+//!
+//! **System calls that wake a thread on another CPU** cost that kick inside them, which the
+//! simulation charges separately (`wake_idle_waker`): `send` is the client's `send` in
+//! `process-split`, which wakes the loop on its own CPU, and the wake-up keys of
+//! `[machine]` come from the cross-CPU wake-ups of `thread-split`
+//! ([`trace_wakes`](super::trace_wakes)), whose kick is taken off the worker's self-pipe
+//! `send` (`pipe_write`) too.
 //!
 //! Where two keys always run in one GIL hold, the hold is on one key and the other is 0:
 //! `worker_get_py` (the worker's `queue.get` returns into `fn(*args)` and `set_result` in
@@ -33,13 +41,15 @@
 //! [`segments`]: crate::live::gil_trace::segments
 
 use super::trace_process::{self, DERIVED, DIRECT};
+use super::trace_wakes::{WakeFit, WakeSamples};
 use crate::kernel::SimDuration;
 use crate::live::gil_trace::record::Call;
 use crate::live::gil_trace::segments::thread_segments;
 use crate::live::gil_trace::LiveGilTrace;
-use crate::live::host_speed::{round4, HostSpeed};
+use crate::live::host_speed::{median_service_ns, round4, HostSpeed};
 use crate::live::stats::median;
 use crate::live::{run_live, LiveError, LiveOptions};
+use crate::machine::MachineCosts;
 use crate::machine::ThreadId;
 use crate::service::{ServerKind, ServiceCosts};
 use crate::sim::calibration::{Calibration, TraceFitInfo, TraceFitKey};
@@ -57,8 +67,8 @@ pub const SKIP_S: u64 = 1;
 pub const KEYS: [(&str, &str, &str); 21] = [
     (
         "send",
-        "thread-split",
-        "client and loop: a socket send() call",
+        "process-split",
+        "client: a socket send() that wakes the loop on its own CPU",
     ),
     (
         "recv",
@@ -69,7 +79,7 @@ pub const KEYS: [(&str, &str, &str); 21] = [
     (
         "pipe_write",
         "thread-split",
-        "worker: its self-pipe send() call",
+        "worker: its self-pipe send() (less machine.wake_idle_waker)",
     ),
     (
         "pipe_read",
@@ -277,6 +287,9 @@ pub struct TraceFit {
     pub service: ServiceCosts,
     /// Provenance (written as `[trace_fit]`).
     pub info: TraceFitInfo,
+    /// `[machine]` with the wake-up keys the traces measured ([`trace_wakes`]; None when
+    /// `thread-split` or `process-split` was not traced).
+    pub machine: Option<MachineCosts>,
     /// Warnings of the live runs, and keys no trace showed.
     pub warnings: Vec<String>,
 }
@@ -300,23 +313,35 @@ pub fn fit_from_trace(
     mut progress: impl FnMut(&str),
 ) -> Result<TraceFit, LiveError> {
     let traced = measure(cal, opts, launches, only, &mut progress)?;
-    let (launches_of, speeds, mut warnings, runtime) = traced;
+    let (launches_of, probes, mut warnings, runtime, wakes) = traced;
+    let speeds: Vec<f64> = probes.iter().map(HostSpeed::per_test_ns).collect();
+    let service_probes: Vec<f64> = probes.iter().filter_map(HostSpeed::service_ns).collect();
     let per_test = if speeds.is_empty() {
         cal.core.cpython.per_test_ns
     } else {
         median(&speeds)
     };
+    let service_probe = median_service_ns(&probes);
     let base = cal.trace_fit.as_ref().filter(|_| !only.is_empty());
     let target = base.map_or(round4(per_test), |b| b.per_test_ns);
-    let factor = target / round4(per_test);
+    let service_target = base.map_or(service_probe, |b| b.service_probe_ns);
+    // Brought to the file's speed as `compare` scales a run's costs: by the request-path
+    // probes when both sides have one, else by the prime core's.
+    let factor = match (service_target, service_probe) {
+        (Some(t), Some(p)) => t / p,
+        _ => target / round4(per_test),
+    };
     let mut medians = launches_of;
     for (launch, _) in medians.values_mut() {
         launch.iter_mut().for_each(|x| *x *= factor);
     }
-    let (service, mut keys) = assemble(cal.service.unwrap_or_default(), &medians, &mut warnings);
+    let (mut service, mut keys) =
+        assemble(cal.service.unwrap_or_default(), &medians, &mut warnings);
+    let machine = apply_wakes(&wakes, cal, &mut service, &mut keys);
     if let Some(b) = base {
         for k in &mut keys {
             k.traced_per_test_ns = Some(round4(per_test));
+            k.traced_service_probe_ns = service_probe;
         }
         let mut merged: Vec<TraceFitKey> = b
             .keys
@@ -329,20 +354,27 @@ pub fn fit_from_trace(
     }
     Ok(TraceFit {
         service,
+        machine,
         info: TraceFitInfo {
             date: crate::calibrate::utc_now_iso8601(),
             command: command.to_string(),
             runtime,
+            cpu: crate::live::procfs::cpu_model(),
             launches: launches.max(1) as u32,
             per_test_ns: target,
             launch_per_test_ns: match base {
                 Some(b) => b.launch_per_test_ns.clone(),
                 None => speeds.iter().map(|&s| round4(s)).collect(),
             },
+            service_probe_ns: service_target,
+            launch_service_probe_ns: match base {
+                Some(b) => b.launch_service_probe_ns.clone(),
+                None => service_probes.iter().map(|&s| round4(s)).collect(),
+            },
             method: "each key: the median over launches of each launch's median GIL time of \
                      its segment (or duration of its system call), seconds 1 to 4 of one \
-                     closed-loop client sending n = 1; per_test_ns: the median of the \
-                     launches' speed probes"
+                     closed-loop client sending n = 1; per_test_ns and service_probe_ns: \
+                     the medians of the launches' speed probes (prime core, request path)"
                 .into(),
             keys,
         },
@@ -351,8 +383,14 @@ pub fn fit_from_trace(
 }
 
 /// What the traced launches measured: per scenario and key each launch's median and the
-/// samples, the launches' host speeds, the runs' warnings and the runtime.
-type Measured = (LaunchMedians, Vec<f64>, Vec<String>, String);
+/// samples, the launches' host speeds, the runs' warnings, the runtime and the wake-ups.
+type Measured = (
+    LaunchMedians,
+    Vec<HostSpeed>,
+    Vec<String>,
+    String,
+    WakeSamples,
+);
 
 /// Runs each chosen traced scenario `launches` times with the GIL trace on.
 fn measure(
@@ -366,6 +404,7 @@ fn measure(
     opts.gil_trace = true;
     let (mut launches_of, mut speeds) = (LaunchMedians::new(), Vec::new());
     let (mut warnings, mut runtime) = (Vec::new(), String::new());
+    let mut wakes = WakeSamples::default();
     let chosen = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     for ts in traced_scenarios().into_iter().filter(|t| chosen(t.name)) {
         for k in 0..launches.max(1) {
@@ -376,11 +415,13 @@ fn measure(
                 LiveError::Scenario(format!("{}: the live run returned no GIL trace", ts.name))
             })?;
             let samples = trace_samples(trace);
-            let speed = out
+            wakes.add(ts.name, trace, SKIP_S * 1_000_000_000);
+            let probe = out
                 .core_probe
                 .as_ref()
-                .map(|p| HostSpeed::from_probe(p, cal).per_test_ns());
-            speeds.extend(speed);
+                .map(|p| HostSpeed::from_probe(p, cal));
+            let speed = probe.as_ref().map(HostSpeed::per_test_ns);
+            speeds.extend(probe);
             for (key, v) in &samples {
                 let e = launches_of.entry((ts.name, key)).or_default();
                 e.0.push(median_u64(v));
@@ -397,7 +438,7 @@ fn measure(
             ));
         }
     }
-    Ok((launches_of, speeds, warnings, runtime))
+    Ok((launches_of, speeds, warnings, runtime, wakes))
 }
 
 /// The costs with every measured key replaced, and the record of each.
@@ -460,6 +501,7 @@ fn key_record(key: &str, run: &str, segment: &str, m: f64, launch: &[f64], n: u6
         launch_medians_ns: launch.iter().map(|x| x.round()).collect(),
         samples: n,
         traced_per_test_ns: None,
+        traced_service_probe_ns: None,
     }
 }
 
@@ -472,8 +514,42 @@ pub fn save_trace_fit(
 ) -> Result<bool, crate::sim::calibration::CalibrationError> {
     let (mut cal, created) = Calibration::load_or_default(path)?;
     cal.service = Some(fit.service);
+    if let Some(m) = fit.machine {
+        cal.machine = Some(m);
+    }
     cal.trace_fit = Some(fit.info.clone());
     cal.live_fit = None;
     cal.save(path)?;
     Ok(created)
+}
+
+/// The wake-up keys of `[machine]` from the traces' cross-CPU wake-ups
+/// ([`crate::calibrate::trace_wakes`]), each recorded in `keys` (as `machine.KEY`); and
+/// `pipe_write`, the worker's self-pipe `send`, less the kick now charged by the machine.
+fn apply_wakes(
+    wakes: &WakeSamples,
+    cal: &Calibration,
+    service: &mut ServiceCosts,
+    keys: &mut Vec<TraceFitKey>,
+) -> Option<MachineCosts> {
+    let fit = WakeFit::of(&wakes.cross())?;
+    let mut m = cal.machine.unwrap_or_default();
+    fit.apply(&mut m);
+    let pipe = SimDuration(service.pipe_write.0.saturating_sub(fit.waker_ns));
+    service.set("pipe_write", pipe);
+    if let Some(k) = keys.iter_mut().find(|k| k.key == "pipe_write") {
+        k.median_ns = pipe.as_nanos() as f64;
+    }
+    let what =
+        "wake-ups across CPUs (client and loop send(), worker self-pipe send(), loop sem_post())";
+    let n = fit.samples as u64;
+    for (key, seg, v) in [
+        ("machine.wake_idle", "from the waker's call's end to the wakee's return", m.wake_idle),
+        ("machine.wake_jitter", "twice the interquartile range of the same (the base above is the median less half of it)", m.wake_jitter),
+        ("machine.wake_idle_waker", "the waker's call less the same call waking nobody elsewhere", m.wake_idle_waker),
+    ] {
+        let seg = format!("{what}: {seg}");
+        keys.push(key_record(key, "thread-split", &seg, v.as_nanos() as f64, &[], n));
+    }
+    Some(m)
 }

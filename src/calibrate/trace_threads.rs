@@ -87,7 +87,8 @@ pub fn loop_samples(segs: &[Segment], out: &mut Samples) {
             Ready => push("poll", span_ns(&s.before)),
             SockRecv if s.before.ret.is_some_and(|r| r > 0) => push("recv", span_ns(&s.before)),
             PipeData | PipeEmpty => push("pipe_read", span_ns(&s.before)),
-            Send => push("send", span_ns(&s.before)),
+            // The loop's reply: on a shared CPU the woken client may run inside it.
+            Send => push("loop_send", span_ns(&s.before)),
             _ => {}
         }
     }

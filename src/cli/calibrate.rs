@@ -14,8 +14,8 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 pub(crate) struct CalibrateArgs {
     /// Which core to time.
-    #[arg(long, value_enum)]
-    backend: BackendArg,
+    #[arg(long, value_enum, required_unless_present = "machine")]
+    backend: Option<BackendArg>,
     /// Calibration file to write; if it exists, only this backend's section is replaced.
     #[arg(long, default_value = "calibration.toml")]
     out: PathBuf,
@@ -48,10 +48,20 @@ pub(crate) struct CalibrateArgs {
     /// --from-trace: launches per traced scenario.
     #[arg(long, default_value_t = 3)]
     reps: usize,
+    /// Instead of timing a core, measure what waking a thread costs on this machine (two
+    /// pinned threads, CPUs 0 and 1) and write the wake-up keys of [machine].
+    #[arg(long, conflicts_with_all = ["from_live", "from_trace"])]
+    machine: bool,
 }
 
 pub(crate) fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
-    let backend: Backend = args.backend.into();
+    if args.machine {
+        return calibrate_machine(&args.out, &command_line());
+    }
+    let backend: Backend = args
+        .backend
+        .context("--backend is required (cpython or rust)")?
+        .into();
     if args.from_trace {
         anyhow::ensure!(
             backend == Backend::Cpython,
@@ -110,6 +120,42 @@ pub(crate) fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
         "wrote [core.{backend}] to {} ({})",
         args.out.display(),
         if merged.created {
+            "new file"
+        } else {
+            "other sections kept"
+        }
+    );
+    Ok(())
+}
+
+/// `calibrate --machine`: the wake-up probe, written into `[machine]` of `out`.
+fn calibrate_machine(out: &std::path::Path, command: &str) -> Result<()> {
+    use crate::sim::calibration::Calibration;
+    let (mut cal, created) =
+        Calibration::load_or_default(out).with_context(|| format!("reading {}", out.display()))?;
+    eprintln!("timing wake-ups between CPUs 0 and 1...");
+    let probe = crate::calibrate::wake_probe::measure()?;
+    print!("{}", probe.table());
+    let base = cal.machine.unwrap_or_default();
+    let m = probe.machine_costs(&base);
+    for (key, v) in [
+        ("wake_idle", m.wake_idle),
+        ("wake_jitter", m.wake_jitter),
+        ("halt_poll", m.halt_poll),
+        ("wake_halted", m.wake_halted),
+        ("wake_halted_jitter", m.wake_halted_jitter),
+        ("wake_idle_waker", m.wake_idle_waker),
+        ("wake_halted_waker", m.wake_halted_waker),
+    ] {
+        println!("{key:<20} {}", human_duration(v.as_nanos() as f64));
+    }
+    cal.machine = Some(m);
+    cal.save(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote the wake-up keys of [machine] to {} ({}; measured by: {command})",
+        out.display(),
+        if created {
             "new file"
         } else {
             "other sections kept"

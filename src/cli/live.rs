@@ -398,9 +398,21 @@ pub fn calibrate_from_trace(
         "host speed during the traces: {:.1} ns per test (launches: {:?})",
         fit.info.per_test_ns, fit.info.launch_per_test_ns
     );
+    if let Some(p) = fit.info.service_probe_ns {
+        println!(
+            "request path during the traces: {:.1} us per asyncio round trip (launches: {:?})",
+            p / 1e3,
+            fit.info.launch_service_probe_ns
+        );
+    }
     let created = crate::calibrate::trace_fit::save_trace_fit(out, &fit)
         .with_context(|| format!("writing {}", out.display()))?;
-    wrote(out, "[service] and [trace_fit]", created);
+    let sections = if fit.machine.is_some() {
+        "[service], the wake-up keys of [machine] and [trace_fit]"
+    } else {
+        "[service] and [trace_fit]"
+    };
+    wrote(out, sections, created);
     Ok(())
 }
 

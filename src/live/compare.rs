@@ -132,6 +132,10 @@ pub struct Comparison {
     /// The ratio to the calibration's CPython core time the simulation used (the median of
     /// [`host_speed`](Self::host_speed)); None: the calibration's own.
     pub speed_used: Option<f64>,
+    /// The request-path probe the simulation used (ns per round trip, the median of the
+    /// runs'); None: the service's costs followed the prime core's ratio.
+    #[serde(default)]
+    pub service_speed_used: Option<f64>,
 }
 
 impl Comparison {
@@ -237,8 +241,16 @@ pub fn compare(
         live.push(out.result);
     }
     let speed_used = host_speed::median_ratio(&speeds);
+    let speed_service = host_speed::median_service_ns(&speeds);
     let sim_cal = match speed_used {
-        Some(r) => host_speed::at_speed(cal, r, true),
+        Some(r) => host_speed::at_speed(
+            cal,
+            &host_speed::RunSpeed {
+                ratio: r,
+                service_ns: speed_service,
+            },
+            true,
+        ),
         None => cal.clone(),
     };
     let mut sim_scenario = s.clone();
@@ -255,6 +267,7 @@ pub fn compare(
         runtime,
         host_speed: speeds,
         speed_used,
+        service_speed_used: speed_service,
     })
 }
 
@@ -281,6 +294,13 @@ impl fmt::Display for Comparison {
                     "simulated at the measured host speed: prime core {r:.2}x the calibration's time (median of the runs' {})",
                     each.join(", ")
                 )?;
+                if let Some(ns) = self.service_speed_used {
+                    writeln!(
+                        f,
+                        "request path: {:.1} us per asyncio round trip (median of the runs' probes; the service's costs follow it when the calibration recorded its own)",
+                        ns / 1e3
+                    )?;
+                }
             }
             None => writeln!(f, "simulated at the calibration's prime-core speed")?,
         }
@@ -409,6 +429,7 @@ mod tests {
             runtime: String::new(),
             host_speed: Vec::new(),
             speed_used: None,
+            service_speed_used: None,
         };
         let m = c.live_median_run();
         assert_eq!(m.clients[0].per_second, [20, 101]);

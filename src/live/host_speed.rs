@@ -69,6 +69,30 @@ pub struct HostSpeed {
     pub ratio_after: Option<f64>,
     /// The run's speed: the mean of the two ratios (the one before if there is no after).
     pub ratio: f64,
+    /// The probe's measured time before the run, ns (None for a run recorded before it was
+    /// kept: then the ratios above are against the calibration of that time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_before_ns: Option<f64>,
+    /// The same after the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_after_ns: Option<f64>,
+    /// The request path's probe before the run, ns per round trip (see
+    /// [`service_factor`]); None for a run recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_before_ns: Option<f64>,
+    /// The same after the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_after_ns: Option<f64>,
+}
+
+/// The speed one simulation of a live run uses: the prime core's ratio to the calibration
+/// and, when the runs measured it, the request path's probe (ns per round trip).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunSpeed {
+    /// The prime core's time over the calibration's.
+    pub ratio: f64,
+    /// The request path's probe, ns per round trip.
+    pub service_ns: Option<f64>,
 }
 
 impl HostSpeed {
@@ -91,6 +115,44 @@ impl HostSpeed {
             ratio_before,
             ratio_after,
             ratio,
+            probe_before_ns: Some(probe.before_ns),
+            probe_after_ns: probe.after_ns,
+            service_before_ns: probe.service_before_ns,
+            service_after_ns: probe.service_after_ns,
+        }
+    }
+
+    /// This run's speed against `cal` (the ratios of a record are against the calibration
+    /// in use when it was measured; a record with its probe times is re-derived, one without
+    /// is kept as it is).
+    pub fn against(&self, cal: &Calibration) -> HostSpeed {
+        match self.probe_before_ns {
+            Some(before_ns) => HostSpeed::from_probe(
+                &CoreProbe {
+                    n: self.probe_n,
+                    reps: self.probe_reps,
+                    before_ns,
+                    after_ns: self.probe_after_ns,
+                    service_before_ns: self.service_before_ns,
+                    service_after_ns: self.service_after_ns,
+                },
+                cal,
+            ),
+            None => self.clone(),
+        }
+    }
+
+    /// The run's request-path probe: the faster of before and after, ns per round trip.
+    /// The probe releases the GIL at each of its system calls, so when a CPU-bound thread
+    /// still runs at the end (a long request, a thread-per-connection CPU hog), retaking
+    /// the GIL after each call costs CPU time too: the validation matrix of 2026-12-02
+    /// measured 15.2–17.7 µs before every run and after every run without such a thread,
+    /// and 20–302 µs after runs with one. The faster probe is the speed; a slower one
+    /// measured contention.
+    pub fn service_ns(&self) -> Option<f64> {
+        match (self.service_before_ns, self.service_after_ns) {
+            (Some(b), Some(a)) => Some(b.min(a)),
+            (b, a) => b.or(a),
         }
     }
 
@@ -118,7 +180,11 @@ impl HostSpeed {
             self.calibrated_per_test_ns,
             self.probe_n,
             self.probe_reps
-        )
+        ) + &self
+            .service_ns()
+            .map_or(String::new(), |ns| {
+                format!("; request path {:.1} us per round trip", ns / 1e3)
+            })
     }
 }
 
@@ -135,19 +201,45 @@ pub fn median_ratio(speeds: &[HostSpeed]) -> Option<f64> {
     (!r.is_empty()).then(|| round4(median(&r)))
 }
 
+/// The median of several runs' request-path probes, ns per round trip, rounded to 4
+/// decimals (None when no run measured it).
+pub fn median_service_ns(speeds: &[HostSpeed]) -> Option<f64> {
+    let r: Vec<f64> = speeds.iter().filter_map(HostSpeed::service_ns).collect();
+    (!r.is_empty()).then(|| round4(median(&r)))
+}
+
+/// The speed to simulate several runs at: their median ratio and median request-path probe.
+pub fn median_speed(speeds: &[HostSpeed]) -> Option<RunSpeed> {
+    median_ratio(speeds).map(|ratio| RunSpeed {
+        ratio,
+        service_ns: median_service_ns(speeds),
+    })
+}
+
 /// `x` rounded to 4 decimals.
 pub fn round4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
 
-/// The factor for the service's steps of a run whose prime core ran at `ratio` times the
-/// calibration's core time: the run's cost per test over the one at which `[service]` was
-/// measured ([`Calibration::service_per_test_ns`]). The service costs of the embedded
-/// calibration were measured on another day than its core, at about twice the core's time
-/// per test: scaling them by `ratio` alone counted the slower host twice.
-pub fn service_factor(cal: &Calibration, ratio: f64) -> f64 {
+/// The factor for the service's steps of a run at `speed`.
+///
+/// **When the run and the calibration both measured the request path** (the run's
+/// `service_ns` and `[trace_fit] service_probe_ns`): the ratio of the two probes. The
+/// request path's code (asyncio, the transports, the system calls) does not run at the
+/// prime core's speed across hosts of one VM kind: the same traced keys measured on
+/// 2026-12-02 on two hosts (`calibrate --from-trace`) were 1.6–2.9× apart (median 2.25×
+/// for the thread pool's Python keys, 1.2–3.2× for the system calls) while the prime core's
+/// probe was 2.98× apart (139 against 46.6 ns per test); scaling by the prime core put
+/// the simulated light rate of one client 57% above the live one on the faster host.
+///
+/// **Else** the prime core's: the run's cost per test over the one at which `[service]`
+/// was measured ([`Calibration::service_per_test_ns`]).
+pub fn service_factor(cal: &Calibration, speed: &RunSpeed) -> f64 {
+    if let (Some(run), Some(reference)) = (speed.service_ns, cal.service_probe_ns()) {
+        return run / reference;
+    }
     let core = cal.core(Backend::Cpython).per_test_ns;
-    ratio * core / cal.service_per_test_ns()
+    speed.ratio * core / cal.service_per_test_ns()
 }
 
 /// `cal` with the CPython core's three coefficients multiplied by `ratio` (a run's measured
@@ -169,7 +261,8 @@ pub fn service_factor(cal: &Calibration, ratio: f64) -> f64 {
 /// (inline, one CPU, 14 runs of 4 s) with its run's probe, found nothing (correlation 0.38
 /// between CPU time per request and the ratio): two probes a run are too few to follow a
 /// speed that changes every 100 ms, and a run's median ratio is what is used.
-pub fn at_speed(cal: &Calibration, ratio: f64, scale_service_steps: bool) -> Calibration {
+pub fn at_speed(cal: &Calibration, speed: &RunSpeed, scale_service_steps: bool) -> Calibration {
+    let ratio = speed.ratio;
     let mut out = cal.clone();
     let mut core = cal.core_calibration(Backend::Cpython).clone();
     core.per_call_ns *= ratio;
@@ -178,7 +271,7 @@ pub fn at_speed(cal: &Calibration, ratio: f64, scale_service_steps: bool) -> Cal
     out.set_core(Backend::Cpython, core);
     if scale_service_steps {
         let mut s = cal.service.unwrap_or_default();
-        s.scale_request_steps(service_factor(cal, ratio));
+        s.scale_request_steps(service_factor(cal, speed));
         out.service = Some(s);
     }
     out
@@ -198,16 +291,26 @@ mod tests {
             reps: PROBE_REPS,
             before_ns: 2.0 * predicted,
             after_ns: Some(2.2 * predicted),
+            service_before_ns: None,
+            service_after_ns: None,
         };
         let h = HostSpeed::from_probe(&probe, &cal);
         assert!((h.ratio_before - 2.0).abs() < 1e-12);
+        // Against a calibration whose core is twice as slow, the same probe is ratio 1.
+        let mut slow = cal.clone();
+        let mut c = slow.core_calibration(Backend::Cpython).clone();
+        c.per_call_ns *= 2.0;
+        c.per_candidate_ns *= 2.0;
+        c.per_test_ns *= 2.0;
+        slow.set_core(Backend::Cpython, c);
+        assert!((h.against(&slow).ratio_before - 1.0).abs() < 1e-12);
         assert!((h.ratio - 2.1).abs() < 1e-12);
         assert!((h.drift().unwrap() - 0.1).abs() < 1e-12);
         assert!((h.before_per_test_ns - 2.0 * core.per_test_ns).abs() < 1e-9);
         let line = h.line();
         assert!(line.starts_with("host speed: prime core 2.10x"), "{line}");
         assert!(line.contains("(+10% drift)"), "{line}");
-        let fast = at_speed(&cal, 0.5, false);
+        let fast = at_speed(&cal, &core_only(0.5), false);
         assert_eq!(
             fast.core(Backend::Cpython).per_test_ns,
             core.per_test_ns * 0.5
@@ -215,10 +318,10 @@ mod tests {
         assert_eq!(fast.service, cal.service);
         // The service costs scale by the run's cost per test over the one they were
         // measured at ([trace_fit] per_test_ns), not by the ratio to the core's.
+        // (Here the run has no request-path probe: the prime core's ratio decides.)
         let at_service_speed = cal.service_per_test_ns() / core.per_test_ns;
-        assert!(at_service_speed > 1.0, "{at_service_speed}");
-        assert!((service_factor(&cal, at_service_speed) - 1.0).abs() < 1e-12);
-        let slow = at_speed(&cal, 2.0 * at_service_speed, true)
+        assert!((service_factor(&cal, &core_only(at_service_speed)) - 1.0).abs() < 1e-12);
+        let slow = at_speed(&cal, &core_only(2.0 * at_service_speed), true)
             .service
             .unwrap();
         let d = cal.service.unwrap_or_default();
@@ -237,6 +340,47 @@ mod tests {
         let mut cal = Calibration::default_embedded();
         cal.trace_fit = None;
         cal.live_fit = None;
-        assert_eq!(service_factor(&cal, 1.7), 1.7);
+        assert_eq!(service_factor(&cal, &core_only(1.7)), 1.7);
+    }
+
+    fn core_only(ratio: f64) -> RunSpeed {
+        RunSpeed {
+            ratio,
+            service_ns: None,
+        }
+    }
+
+    #[test]
+    fn the_request_path_probe_decides_when_both_sides_have_it() {
+        let mut cal = Calibration::default_embedded();
+        if let Some(f) = cal.trace_fit.as_mut() {
+            f.service_probe_ns = Some(40_000.0);
+        }
+        let run = RunSpeed {
+            ratio: 3.0,
+            service_ns: Some(50_000.0),
+        };
+        assert!((service_factor(&cal, &run) - 1.25).abs() < 1e-12);
+        // A run without the probe falls back on the prime core's speed.
+        let old = core_only(3.0);
+        let by_core = 3.0 * cal.core(Backend::Cpython).per_test_ns / cal.service_per_test_ns();
+        assert!((service_factor(&cal, &old) - by_core).abs() < 1e-12);
+        let speeds = [40_000.0, 44_000.0, 60_000.0].map(|b| HostSpeed {
+            probe_n: PROBE_N,
+            probe_reps: PROBE_REPS,
+            before_per_test_ns: 50.0,
+            after_per_test_ns: None,
+            calibrated_per_test_ns: 50.0,
+            ratio_before: 1.0,
+            ratio_after: None,
+            ratio: 1.0,
+            probe_before_ns: None,
+            probe_after_ns: None,
+            service_before_ns: Some(b),
+            service_after_ns: Some(b + 2_000.0),
+        });
+        let m = median_speed(&speeds).unwrap();
+        assert_eq!(m.ratio, 1.0);
+        assert_eq!(m.service_ns, Some(44_000.0));
     }
 }

@@ -90,6 +90,13 @@ pub struct CoreProbe {
     /// After the run, ns.
     #[serde(default)]
     pub after_ns: Option<f64>,
+    /// The request path's probe before the run: thread CPU time per asyncio round trip on
+    /// loopback, ns (`probe_service` in the reference service; None: an older service).
+    #[serde(default)]
+    pub service_before_ns: Option<f64>,
+    /// The same after the run.
+    #[serde(default)]
+    pub service_after_ns: Option<f64>,
 }
 
 /// What the service is asked to probe (`probe` in its configuration).

@@ -91,6 +91,53 @@ def probe_core(n, reps):
     return best
 
 
+SERVICE_PROBE_ROUNDS = 100  # round trips per timing
+SERVICE_PROBE_REPS = 3  # timings per probe (the shortest is kept)
+
+
+def probe_service(rounds=SERVICE_PROBE_ROUNDS, reps=SERVICE_PROBE_REPS):
+    """The request path's speed in this process: thread CPU time per round trip of one line
+    between two asyncio streams of a fresh event loop in this thread, over a TCP connection on
+    127.0.0.1 (the same asyncio code as the service: `StreamWriter.write`, `readline`, the
+    selector's `epoll_wait`, the transports' `send`/`recv`, futures and task steps; no thread
+    waits, so no wake-up is timed), shortest of `reps` timings of `rounds` round trips, in
+    nanoseconds per round trip. execsim scales the service's costs by it
+    (src/live/host_speed.rs: the prime core alone does not follow the request path's speed)."""
+    lsock = socket.socket()
+    try:
+        lsock.bind(("127.0.0.1", 0))
+        lsock.listen(1)
+        a = socket.create_connection(lsock.getsockname())
+        b, _ = lsock.accept()
+    finally:
+        lsock.close()
+    for sk in (a, b):
+        sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    loop = asyncio.new_event_loop()
+
+    async def main():
+        r1, w1 = await asyncio.open_connection(sock=a)
+        r2, w2 = await asyncio.open_connection(sock=b)
+        best = None
+        for _ in range(reps):
+            t0 = time.thread_time_ns()
+            for i in range(rounds):
+                w1.write(b"%d\n" % i)
+                n = int(await r2.readline())
+                w2.write(b"%d\n" % n)
+                await r1.readline()
+            dt = time.thread_time_ns() - t0
+            best = dt if best is None or dt < best else best
+        w1.close()
+        w2.close()
+        return best / rounds
+
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
 def describe_exitcode(code):
     """A multiprocessing exit code in words."""
     if code is None:
@@ -450,6 +497,7 @@ def main():
         if probe:
             # Before anything else runs in this process: the core's speed at the run's start.
             probe["before_ns"] = probe_core(probe["n"], probe["reps"])
+            probe["service_before_ns"] = probe_service()
         sys.setswitchinterval(cfg["switch_interval_s"])
         ready, holder = [], []
         server = asyncio_server if cfg["server_kind"] == "asyncio" else thread_per_connection_server
@@ -486,6 +534,7 @@ def main():
                 # After the last second (the run's threads still run: thread CPU time leaves
                 # out the waits for the GIL and for a CPU).
                 probe["after_ns"] = probe_core(probe["n"], probe["reps"])
+                probe["service_after_ns"] = probe_service()
                 extra["core_probe"] = probe
 
         finish_runner(run, stats, extra, worker_pids)

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct MachineCosts {
     /// Switching a core to a different thread (saving and loading state, cache refill).
     pub ctx_switch: SimDuration,
-    /// Extra delay before a thread woken onto an **idle** core runs (a halted vCPU's exit).
+    /// Extra delay before a thread woken onto an **idle** core runs (a halted vCPU's exit),
+    /// after the waker's `wake_idle_waker`.
     pub wake_idle: SimDuration,
     /// Extra delay before a thread woken onto another, **busy** core is enqueued there (IPI).
     pub wake_busy: SimDuration,
@@ -24,13 +25,20 @@ pub struct MachineCosts {
     /// `halt_poll_ns`, 200 µs by default on x86): waking a core idle for longer costs
     /// `wake_halted` instead of `wake_idle`. Zero: every idle core counts as deeply halted.
     pub halt_poll: SimDuration,
-    /// Delay before a thread woken onto a core idle for longer than `halt_poll` runs.
+    /// Delay before a thread woken onto a core idle for longer than `halt_poll` runs, after
+    /// the waker's `wake_halted_waker` (the wakee cannot run before the kick is through).
     pub wake_halted: SimDuration,
     /// Random extra delay, uniform in [0, this], of such a wake-up.
     pub wake_halted_jitter: SimDuration,
     /// Extra time the waker spends in the system call that wakes a thread onto a core idle
     /// for longer than `halt_poll` (charged to its next burst).
     pub wake_halted_waker: SimDuration,
+    /// Extra time the waker spends in the system call that wakes a thread onto another,
+    /// idle core within `halt_poll` (charged to its next burst): kicking an idle vCPU. Live
+    /// traces on a host where it is 10 µs: the client's `send` takes 1.7 µs when the loop it
+    /// wakes shares its CPU, 14 µs when the loop is on the other one
+    /// (`crate::calibrate::wake_probe`).
+    pub wake_idle_waker: SimDuration,
     /// How much of a thread's work, at most (nominal ns), runs cold after it starts on a
     /// core idle for longer than `halt_poll`: once the host stops polling the halted vCPU it
     /// runs other work on that CPU, and the caches, TLB and branch predictors are cold when
@@ -76,9 +84,10 @@ impl Default for MachineCosts {
             wake_local: SimDuration::ZERO,
             wake_jitter: SimDuration::from_micros(10),
             halt_poll: SimDuration::from_micros(200),
-            wake_halted: SimDuration::from_micros(112),
+            wake_halted: SimDuration::from_micros(67),
             wake_halted_jitter: SimDuration::from_micros(25),
             wake_halted_waker: SimDuration::from_micros(45),
+            wake_idle_waker: SimDuration::ZERO,
             cold_work: SimDuration::from_micros(150),
             cold_work_tau: SimDuration::from_micros(2_900),
             cold_slowdown: 6.9,

@@ -22,6 +22,13 @@
 //!   runs about 9 µs after it started; from 200 µs on, about 50 µs and 115 µs. Live GIL traces
 //!   show the same inside the service: the loop's `sem_post` waking a pool worker whose vCPU
 //!   idled between requests takes about 50 µs, about 4 µs when it did not.
+//! - **Kicking an idle vCPU costs the waker too** (`wake_idle_waker`, charged to its next
+//!   burst like `wake_halted_waker`): on the afternoon host of 2026-12-02 the client's `send`
+//!   took 1.7 µs when the event loop it woke shared its CPU and 14.1 µs when the loop was on
+//!   the other, idle one; the loop's waking `sem_post` 12–16 µs against 0.03 µs for one
+//!   nobody waits on (live GIL traces, `crate::calibrate::trace_wakes`). The service's
+//!   system-call costs are the local ones, so a wake-up across CPUs costs what it did live
+//!   and one on the waker's own CPU does not.
 //! - **Arrival**: the policy places the thread (`enqueue`); it runs at once on an empty core,
 //!   or preempts the current thread if the policy says so (wakeup preemption).
 
@@ -64,18 +71,28 @@ impl Machine {
             self.costs.wake_local
         } else {
             let core = &self.cores[target.0 as usize];
-            let (base, j) = if !core.is_idle() {
-                (self.costs.wake_busy, self.costs.wake_jitter)
+            let (base, j, kick) = if !core.is_idle() {
+                (
+                    self.costs.wake_busy,
+                    self.costs.wake_jitter,
+                    SimDuration::ZERO,
+                )
             } else if q.now().0 - core.idle_since < self.costs.halt_poll.0 {
-                (self.costs.wake_idle, self.costs.wake_jitter)
+                let c = &self.costs;
+                (c.wake_idle, c.wake_jitter, c.wake_idle_waker)
             } else {
-                if let Some(w) = waker.filter(|_| waker_core.is_some()) {
-                    self.threads[w.0 as usize].owed += self.costs.wake_halted_waker.0;
-                }
-                (self.costs.wake_halted, self.costs.wake_halted_jitter)
+                let c = &self.costs;
+                (c.wake_halted, c.wake_halted_jitter, c.wake_halted_waker)
             };
+            // The kick of the idle vCPU: the waker's system call is that much longer, and the
+            // wakee runs `wake_idle`/`wake_halted` after that call's end (as the traces
+            // measure it), so after the kick too. With no running waker (a timer) the vCPU
+            // is kicked all the same, by the host, and nobody's call is longer.
+            if let Some(w) = waker.filter(|_| waker_core.is_some()) {
+                self.threads[w.0 as usize].owed += kick.0;
+            }
             let j = j.as_nanos();
-            base + SimDuration(if j > 0 { self.rng.below(j + 1) } else { 0 })
+            base + kick + SimDuration(if j > 0 { self.rng.below(j + 1) } else { 0 })
         };
         self.cores[target.0 as usize].incoming += 1;
         self.threads[t.0 as usize].state = ThreadRunState::Waking;

@@ -51,6 +51,7 @@
 
 pub mod check;
 mod parse;
+mod service_speed;
 pub mod trace_fit_info;
 
 pub use trace_fit_info::{TraceFitInfo, TraceFitKey};
@@ -304,17 +305,6 @@ impl Calibration {
     pub fn default_embedded() -> Calibration {
         Calibration::from_toml_str(EMBEDDED_DEFAULT_TOML, EMBEDDED_ORIGIN)
             .unwrap_or_else(|e| panic!("the embedded calibration/default.toml is broken: {e}"))
-    }
-
-    /// The CPython prime core's cost per test at which `[service]` holds: the speed of the
-    /// live runs it was fitted from (`[live_fit]`) or measured from (`[trace_fit]`), else
-    /// the core calibration's own.
-    pub fn service_per_test_ns(&self) -> f64 {
-        self.live_fit
-            .as_ref()
-            .and_then(|f| f.per_test_ns)
-            .or(self.trace_fit.as_ref().map(|f| f.per_test_ns))
-            .unwrap_or(self.core.cpython.per_test_ns)
     }
 
     /// Parses and checks a calibration from TOML text; `origin` names the source in error

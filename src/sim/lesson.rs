@@ -103,8 +103,20 @@ pub fn scenarios() -> Vec<Scenario> {
 /// back in [`scenarios`] order and do not depend on the number of threads.
 pub fn run_all(cal: &crate::sim::calibration::Calibration) -> Vec<crate::sim::results::RunResult> {
     use rayon::prelude::*;
-    scenarios()
+    let all = scenarios();
+    // The process pool's scenario is the longest (the most threads and, on a 2-vCPU host, the
+    // highest light rate): it starts first, one scenario per task, so that the other threads
+    // run the rest meanwhile (longest first).
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by_key(|&i| all[i].server.executor != ExecutorKind::Process);
+    let mut out: Vec<(usize, crate::sim::results::RunResult)> = order
         .par_iter()
-        .map(|s| crate::sim::run::simulate(s, cal, &crate::sim::run::SimOptions::default()).result)
-        .collect()
+        .with_max_len(1)
+        .map(|&i| {
+            let opts = crate::sim::run::SimOptions::default();
+            (i, crate::sim::run::simulate(&all[i], cal, &opts).result)
+        })
+        .collect();
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }

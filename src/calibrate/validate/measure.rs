@@ -7,7 +7,7 @@ use super::regime::{classify, Interval, PhaseRegime, Regime};
 use super::results::{LiveRep, RunValues, ScenarioResults};
 use super::rows::rows;
 use crate::live::compare::phases;
-use crate::live::host_speed::{at_speed, median_ratio, HostSpeed};
+use crate::live::host_speed::{at_speed, median_speed, HostSpeed, RunSpeed};
 use crate::live::{run_live, LiveError, LiveOptions, LiveOutcome};
 use crate::sim::calibration::Calibration;
 use crate::sim::scenario::Scenario;
@@ -49,9 +49,9 @@ pub fn regimes(
 
 /// The simulation of `s` (CPython's costs) at `speed` (None: the calibration's), with its
 /// regimes.
-pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<f64>) -> RunValues {
+pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<RunSpeed>) -> RunValues {
     let cal = match speed {
-        Some(r) => at_speed(cal, r, true),
+        Some(r) => at_speed(cal, &r, true),
         None => cal.clone(),
     };
     let mut s = s.clone();
@@ -108,6 +108,7 @@ pub fn measure(
         runtime,
         live,
         speed_used: None,
+        service_speed_used: None,
         sim: RunValues::default(),
         rows: Vec::new(),
     };
@@ -122,9 +123,15 @@ pub fn resimulate(r: &mut ScenarioResults, s: &Scenario, cal: &Calibration) {
     for p in r.live.iter_mut().flat_map(|l| &mut l.values.regimes) {
         p.regime = Regime::of(p.light, p.together, p.with_heavy);
     }
-    let speeds: Vec<HostSpeed> = r.live.iter().filter_map(|l| l.host_speed.clone()).collect();
-    r.speed_used = median_ratio(&speeds);
-    r.sim = simulate_values(s, cal, r.speed_used);
+    let speeds: Vec<HostSpeed> = r
+        .live
+        .iter()
+        .filter_map(|l| l.host_speed.as_ref().map(|h| h.against(cal)))
+        .collect();
+    let speed = median_speed(&speeds);
+    r.speed_used = speed.map(|v| v.ratio);
+    r.service_speed_used = speed.and_then(|v| v.service_ns);
+    r.sim = simulate_values(s, cal, speed);
     let live: Vec<RunValues> = r.live.iter().map(|l| l.values.clone()).collect();
     r.rows = rows(&r.id, s, &r.sim, &live, cal);
 }

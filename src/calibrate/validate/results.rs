@@ -49,6 +49,10 @@ pub struct ScenarioResults {
     /// The speed the simulation ran at: the median of the repetitions' ratios (None: the
     /// calibration's).
     pub speed_used: Option<f64>,
+    /// The request-path speed the simulation ran at: the median of the repetitions'
+    /// request-path probes, ns per round trip (None: scaled by the prime core's ratio).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_speed_used: Option<f64>,
     /// The simulation at that speed.
     pub sim: RunValues,
     /// The comparison rows (derived from the above; kept for readers of the file).

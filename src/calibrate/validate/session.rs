@@ -49,7 +49,11 @@ pub fn sim_only(
     let changed = scenarios
         .iter()
         .zip(&results.scenarios)
-        .filter(|(new, old)| new.sim != old.sim || new.speed_used != old.speed_used)
+        .filter(|(new, old)| {
+            new.sim != old.sim
+                || new.speed_used != old.speed_used
+                || new.service_speed_used != old.service_speed_used
+        })
         .map(|(new, _)| new.id.clone())
         .collect();
     let mut out = results.clone();

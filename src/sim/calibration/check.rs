@@ -174,6 +174,18 @@ fn trace_fit(f: &TraceFitInfo) -> Result<(), Failure> {
     for (i, &v) in f.launch_per_test_ns.iter().enumerate() {
         speed(format!("trace_fit.launch_per_test_ns[{i}]"), v)?;
     }
+    if let Some(v) = f.service_probe_ns {
+        number(
+            || "trace_fit.service_probe_ns".into(),
+            v,
+            Rule::Positive,
+            None,
+        )?;
+    }
+    for (i, &v) in f.launch_service_probe_ns.iter().enumerate() {
+        let key = || format!("trace_fit.launch_service_probe_ns[{i}]");
+        number(key, v, Rule::Positive, None)?;
+    }
     for (i, k) in f.keys.iter().enumerate() {
         let key = |x: &str| format!("trace_fit.keys[{i}].{x}");
         number(|| key("median_ns"), k.median_ns, Rule::NonNegative, None)?;
