@@ -557,8 +557,9 @@ fn known_gil_starvation() {
 }
 
 /// The same scenario under EEVDF (`scheduler = "eevdf"`) breaks no invariant. The loop's
-/// longest GIL wait is 20.74 ms (CFS: 1.92 s, from 1.08 s to the end of the run; live on
-/// Linux 6.18: 46 ms). In the trace, the worker that dropped the GIL to its sibling is woken
+/// longest GIL wait is 25.43 ms with the embedded calibration (20.74 ms with the AMD host's;
+/// CFS: 1.92 s, from 1.08 s to the end of the run), within the longest gap live on Linux
+/// 6.18: 46 ms. In the trace, the worker that dropped the GIL to its sibling is woken
 /// from its forced-switch wait onto their shared core. Under CFS it waits there, runnable,
 /// until the loop's drop request makes the sibling drop, and takes the GIL 2.5 µs later.
 /// Under EEVDF it gets the core at the next tick (the sibling's protected slice is over),
@@ -577,7 +578,7 @@ fn known_gil_starvation_is_gone_under_eevdf() {
     let out = simulate(&s, cal(), &traced);
     assert!(out.violation.is_none(), "{}", out.violation.unwrap());
     let longest = longest_gil_wait(&out, "event-loop", s.duration);
-    assert!(longest < SimDuration::from_millis(21), "{longest}");
+    assert!(longest < SimDuration::from_millis(46), "{longest}");
 }
 
 /// The longest time thread `name` waited for the GIL in a traced run of `duration`: from a

@@ -28,10 +28,19 @@ impl Machine {
         // A wake-up it made of a deeply halted vCPU lengthened the call that made it; after a
         // start on such a vCPU, its first work runs on cold caches.
         let extra = if th.cold_left > 0 {
+            // The fixed extra: every burst's, or the window's first burst's only (a fresh
+            // window has all of `cold_work` left), as the host's traces say
+            // (`MachineCosts::cold_burst_each`).
+            let fresh = self.costs.cold_burst_each || th.cold_left == self.costs.cold_work.0;
             let slow = work.0.min(th.cold_left);
             th.cold_left -= slow;
             let factor = (self.costs.cold_slowdown - 1.0).max(0.0);
-            let full = slow as f64 * factor + self.costs.cold_burst.0 as f64;
+            let burst = if fresh {
+                self.costs.cold_burst.0 as f64
+            } else {
+                0.0
+            };
+            let full = slow as f64 * factor + burst;
             let extra = (th.cold_level * full).round() as u64;
             if th.cold_left == 0 {
                 th.cold_level = 0.0;
