@@ -93,7 +93,7 @@ pub fn cross_wakes(
 
 /// The base and width of a uniform draw `base + U(0, width)` with the same median and
 /// interquartile range: width 2 × (p75 - p25), base the median less half of it (at least 0).
-fn base_width(mut v: Vec<u64>) -> (u64, u64) {
+pub(crate) fn base_width(mut v: Vec<u64>) -> (u64, u64) {
     v.sort_unstable();
     let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
     let width = 2 * (q(0.75) - q(0.25));

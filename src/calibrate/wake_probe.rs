@@ -19,6 +19,7 @@
 //! the afternoon one in 20 µs up to 20 µs of idleness and 38 µs from 50 µs on. So the
 //! machine's wake-up costs are measured, not assumed.
 
+use super::trace_wakes::base_width;
 use crate::kernel::SimDuration;
 use crate::machine::MachineCosts;
 use nix::sched::{sched_setaffinity, CpuSet};
@@ -44,6 +45,12 @@ pub struct GapStats {
     pub wakee_ns: f64,
     /// 90th percentile of the same.
     pub wakee_p90_ns: f64,
+    /// From the end of the `unpark` to the wakee running: the base of the uniform draw
+    /// with the same median and interquartile range (as the traces' wake-ups are read,
+    /// [`crate::calibrate::trace_wakes`]).
+    pub after_base_ns: u64,
+    /// The width of that draw.
+    pub after_width_ns: u64,
 }
 
 /// What the probe measured.
@@ -171,11 +178,15 @@ fn measure_pinned() -> Result<WakeProbe, WakeProbeError> {
             waker.push(a);
             wakee.push(b);
         }
+        let after = waker.iter().zip(&wakee).map(|(a, b)| b.saturating_sub(*a));
+        let (after_base_ns, after_width_ns) = base_width(after.collect());
         gaps.push(GapStats {
             gap_us,
             waker_ns: quantile(&mut waker, 0.5),
             wakee_ns: quantile(&mut wakee, 0.5),
             wakee_p90_ns: quantile(&mut wakee, 0.9),
+            after_base_ns,
+            after_width_ns,
         });
     }
     remote.finish();
@@ -189,24 +200,21 @@ impl WakeProbe {
     /// The wake-up keys of [`MachineCosts`] this probe gives, on top of `base` (every other
     /// key kept):
     ///
-    /// - `wake_idle`: the shortest gap's median time from the start of the wake-up to the
-    ///   wakee running, less the median `unpark` (the simulation's wakee runs that long after
-    ///   the waker's call, kick included, has ended);
+    /// - `wake_idle`, `wake_jitter`: the shortest gap's time from the end of the `unpark` to
+    ///   the wakee running, as a uniform draw (`after_base_ns`, `after_width_ns`: the
+    ///   simulation's wakee runs that long after the waker's call, kick included, has ended);
     /// - `halt_poll`: the longest gap up to which every gap's wake-up stays below the
     ///   midpoint between the shortest and the longest gap's (0 if none does, or if the
     ///   longest gap's is within 25% of the shortest's: no window to tell apart);
-    /// - `wake_halted`: the longest gap's, as `wake_idle`;
+    /// - `wake_halted`, `wake_halted_jitter`: the longest gap's, as `wake_idle`;
     /// - `wake_idle_waker`, `wake_halted_waker`: the shortest and longest gap's median
-    ///   `unpark` less the local one's;
-    /// - `wake_jitter`, `wake_halted_jitter`: the width of a uniform draw with the same
-    ///   distance from median to 90th percentile (0.4 of the width).
+    ///   `unpark` less the local one's.
     pub fn machine_costs(&self, base: &MachineCosts) -> MachineCosts {
         let (Some(short), Some(long)) = (self.gaps.first(), self.gaps.last()) else {
             return *base;
         };
         let local = self.local_waker_ns;
         let ns = |x: f64| SimDuration::from_nanos(x.max(0.0).round() as u64);
-        let width = |g: &GapStats| ns((g.wakee_p90_ns - g.wakee_ns) / 0.4);
         let mid = (short.wakee_ns + long.wakee_ns) / 2.0;
         let halt_poll = if long.wakee_ns < 1.25 * short.wakee_ns {
             0
@@ -218,11 +226,11 @@ impl WakeProbe {
                 .map_or(0, |g| g.gap_us)
         };
         let mut m = *base;
-        m.wake_idle = ns(short.wakee_ns - short.waker_ns);
-        m.wake_jitter = width(short);
+        m.wake_idle = SimDuration::from_nanos(short.after_base_ns);
+        m.wake_jitter = SimDuration::from_nanos(short.after_width_ns);
         m.halt_poll = SimDuration::from_micros(halt_poll);
-        m.wake_halted = ns(long.wakee_ns - long.waker_ns);
-        m.wake_halted_jitter = width(long);
+        m.wake_halted = SimDuration::from_nanos(long.after_base_ns);
+        m.wake_halted_jitter = SimDuration::from_nanos(long.after_width_ns);
         m.wake_idle_waker = ns(short.waker_ns - local);
         m.wake_halted_waker = ns(long.waker_ns - local);
         m
@@ -251,12 +259,16 @@ impl WakeProbe {
 mod tests {
     use super::*;
 
+    /// A gap's figures in µs; the draw after the `unpark` is given as its median after the
+    /// call (wakee - waker) and a width of 2.5 × (p90 - median).
     fn gap(gap_us: u64, waker: f64, wakee: f64, p90: f64) -> GapStats {
         GapStats {
             gap_us,
             waker_ns: waker * 1e3,
             wakee_ns: wakee * 1e3,
             wakee_p90_ns: p90 * 1e3,
+            after_base_ns: ((wakee - waker) * 1e3).round() as u64,
+            after_width_ns: ((p90 - wakee) / 0.4 * 1e3).round() as u64,
         }
     }
 

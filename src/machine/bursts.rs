@@ -31,11 +31,11 @@ impl Machine {
             // The fixed extra: every burst's, or the window's first burst's only (a fresh
             // window has all of `cold_work` left), as the host's traces say
             // (`MachineCosts::cold_burst_each`).
-            let fresh = self.costs.cold_burst_each || th.cold_left == self.costs.cold_work.0;
+            let with_burst = self.costs.cold_burst_each || th.cold_left == self.costs.cold_work.0;
             let slow = work.0.min(th.cold_left);
             th.cold_left -= slow;
             let factor = (self.costs.cold_slowdown - 1.0).max(0.0);
-            let burst = if fresh {
+            let burst = if with_burst {
                 self.costs.cold_burst.0 as f64
             } else {
                 0.0
