@@ -43,6 +43,7 @@ pub mod run;
 pub mod rust_core;
 pub mod trace_fit;
 pub mod trace_process;
+pub mod trace_refill;
 pub mod trace_threads;
 pub mod trace_wakes;
 pub mod validate;

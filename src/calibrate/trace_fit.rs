@@ -3,16 +3,20 @@
 //!
 //! Each cost key of [`ServiceCosts`] stands for one stretch of one thread of the live CPython
 //! service: the GIL time between two of its system calls ([`segments`]), or one system call.
-//! Three scenarios are traced, one light closed-loop client (`n = 1`, no long request, 4 s,
-//! the first second skipped), each launched `launches` times:
+//! Six scenarios are traced, one light closed-loop client (`n = 1`, no long request, 4 s,
+//! the first second skipped), launch by launch through the six, `launches` times:
 //!
-//! - `thread-split`: the asyncio server with a thread pool, the loop on core 0, the client
-//!   thread and the pool worker on core 1;
-//! - `process-split`: the asyncio server with a process pool, the loop, the client and the
-//!   pool's manager and feeder threads on core 0, the worker processes on core 1
-//!   ([`trace_process`](super::trace_process) says which segment each of its keys is);
-//! - `tpc-split`: the thread-per-connection server, the client on core 0, the connection
-//!   thread on core 1.
+//! - `thread-one`, `process-one`, `tpc-one`: the asyncio server with a thread pool, with a
+//!   process pool, and the thread-per-connection server, every thread and process on core 0.
+//!   **The keys come from these**: on one vCPU nothing halts and no interpreter's objects
+//!   change core, so each segment is its own work, with none of the cache refills the
+//!   simulation charges separately ([`trace_refill`](super::trace_refill));
+//!   ([`trace_process`](super::trace_process) says which segment each process-pool key is);
+//! - `thread-split` (the loop on core 0, the client thread and the pool worker on core 1),
+//!   `process-split` (the loop, the client and the pool's manager and feeder threads on core
+//!   0, the worker processes on core 1) and `tpc-split` (the client on core 0, the connection
+//!   thread on core 1): the wake-ups across CPUs ([`trace_wakes`](super::trace_wakes)) and,
+//!   against the one-vCPU traces, the cache refills after a halt and after a migration.
 //!
 //! [`KEYS`] lists which segment each key is. Each key's value is the median over launches of
 //! each launch's median, so one launch in another speed mode of the host moves it less than a
@@ -26,11 +30,10 @@
 //! by a run's request-path probe over it (the prime core's when either side lacks one).
 //!
 //! **System calls that wake a thread on another CPU** cost that kick inside them, which the
-//! simulation charges separately (`wake_idle_waker`): `send` is the client's `send` in
-//! `process-split`, which wakes the loop on its own CPU, and the wake-up keys of
-//! `[machine]` come from the cross-CPU wake-ups of `thread-split`
-//! ([`trace_wakes`](super::trace_wakes)), whose kick is taken off the worker's self-pipe
-//! `send` (`pipe_write`) too.
+//! simulation charges separately (`wake_idle_waker`): the keys' system calls (`send`, the
+//! worker's self-pipe `send` as `pipe_write`) are traced on one vCPU, where they wake a thread
+//! on their own CPU, and the wake-up keys of `[machine]` come from the cross-CPU wake-ups of
+//! `thread-split`.
 //!
 //! Where two keys always run in one GIL hold, the hold is on one key and the other is 0:
 //! `worker_get_py` (the worker's `queue.get` returns into `fn(*args)` and `set_result` in
@@ -41,6 +44,7 @@
 //! [`segments`]: crate::live::gil_trace::segments
 
 use super::trace_process::{self, DERIVED, DIRECT};
+use super::trace_refill::RefillFit;
 use super::trace_wakes::{WakeFit, WakeSamples};
 use crate::kernel::SimDuration;
 use crate::live::gil_trace::record::Call;
@@ -67,103 +71,103 @@ pub const SKIP_S: u64 = 1;
 pub const KEYS: [(&str, &str, &str); 21] = [
     (
         "send",
-        "process-split",
+        "process-one",
         "client: a socket send() that wakes the loop on its own CPU",
     ),
     (
         "recv",
-        "thread-split",
+        "thread-one",
         "loop: a socket recv() that finds the request",
     ),
-    ("poll", "thread-split", "loop: an epoll_wait(0) call"),
+    ("poll", "thread-one", "loop: an epoll_wait(0) call"),
     (
         "pipe_write",
-        "thread-split",
-        "worker: its self-pipe send() (less machine.wake_idle_waker)",
+        "thread-one",
+        "worker: its self-pipe send() (waking the loop on its own CPU)",
     ),
     (
         "pipe_read",
-        "thread-split",
+        "thread-one",
         "loop: a self-pipe recv() call (with data or empty)",
     ),
     (
         "client_py",
-        "thread-split",
+        "thread-one",
         "client: from recv() returning to send()",
     ),
     (
         "client_after_send_py",
-        "thread-split",
+        "thread-one",
         "client: from send() returning to recv()",
     ),
     (
         "loop_iteration_py",
-        "thread-split",
+        "thread-one",
         "loop: from epoll_wait(events) to the socket recv()",
     ),
     (
         "loop_read_py",
-        "thread-split",
+        "thread-one",
         "loop: from the socket recv() to epoll_wait(0)",
     ),
     (
         "loop_submit_thread_py",
-        "thread-split",
+        "thread-one",
         "loop: from epoll_wait(0) to the work queue's sem_post",
     ),
     (
         "loop_after_submit_py",
-        "thread-split",
+        "thread-one",
         "loop: from that sem_post to the next epoll_wait",
     ),
     (
         "loop_complete_py",
-        "thread-split",
+        "thread-one",
         "loop: from epoll_wait(events) to the self-pipe recv()",
     ),
     (
         "loop_self_pipe_py",
-        "thread-split",
+        "thread-one",
         "loop: between the two self-pipe recv() calls",
     ),
     (
         "loop_drained_py",
-        "thread-split",
+        "thread-one",
         "loop: from the empty self-pipe recv() to epoll_wait",
     ),
     (
         "loop_write_py",
-        "thread-split",
+        "thread-one",
         "loop: from epoll_wait(0) to the reply's send()",
     ),
     (
         "loop_after_send_py",
-        "thread-split",
+        "thread-one",
         "loop: from the reply's send() to epoll_wait",
     ),
     (
         "worker_done_py",
-        "thread-split",
+        "thread-one",
         "worker: from its semaphore wait to its self-pipe send()",
     ),
     (
         "worker_after_wake_py",
-        "thread-split",
+        "thread-one",
         "worker: from its self-pipe send() to its semaphore wait",
     ),
     (
         "conn_thread_py",
-        "tpc-split",
+        "tpc-one",
         "connection thread: from recv() to send()",
     ),
     (
         "conn_after_send_py",
-        "tpc-split",
+        "tpc-one",
         "connection thread: from send() to recv()",
     ),
     (
         "loop_ready_iteration_py",
-        "thread-split",
+        "thread-one",
         "0: in the segments around each epoll_wait(0)",
     ),
 ];
@@ -194,43 +198,49 @@ fn one_client(name: &str, kind: ServerKind, executor: ExecutorKind, aff: Affinit
     s
 }
 
-/// The three traced scenarios.
+/// The six traced scenarios: each server shape on one vCPU (the keys), and split over two
+/// (the wake-ups and the cache refills).
 pub fn traced_scenarios() -> Vec<TracedScenario> {
-    let aff = |event_loop: Vec<u16>, clients: Vec<u16>, workers: Vec<u16>| AffinitySpec {
-        event_loop,
-        clients,
-        workers,
+    let aff = |event_loop: u16, clients: u16, workers: u16| AffinitySpec {
+        event_loop: vec![event_loop],
+        clients: vec![clients],
+        workers: vec![workers],
         helpers: None,
     };
-    vec![
-        TracedScenario {
-            name: "thread-split",
-            scenario: one_client(
-                "thread-split",
-                ServerKind::Asyncio,
-                ExecutorKind::Thread,
-                aff(vec![0], vec![1], vec![1]),
-            ),
-        },
-        TracedScenario {
-            name: "process-split",
-            scenario: one_client(
-                "process-split",
-                ServerKind::Asyncio,
-                ExecutorKind::Process,
-                aff(vec![0], vec![0], vec![1]),
-            ),
-        },
-        TracedScenario {
-            name: "tpc-split",
-            scenario: one_client(
-                "tpc-split",
-                ServerKind::ThreadPerConnection,
-                ExecutorKind::Thread,
-                aff(vec![0], vec![0], vec![1]),
-            ),
-        },
-    ]
+    let shapes = [
+        (
+            "thread",
+            ServerKind::Asyncio,
+            ExecutorKind::Thread,
+            aff(0, 1, 1),
+        ),
+        (
+            "process",
+            ServerKind::Asyncio,
+            ExecutorKind::Process,
+            aff(0, 0, 1),
+        ),
+        (
+            "tpc",
+            ServerKind::ThreadPerConnection,
+            ExecutorKind::Thread,
+            aff(0, 0, 1),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (split, names) in [
+        (false, ["thread-one", "process-one", "tpc-one"]),
+        (true, ["thread-split", "process-split", "tpc-split"]),
+    ] {
+        for ((_, kind, executor, a), name) in shapes.iter().cloned().zip(names) {
+            let a = if split { a } else { aff(0, 0, 0) };
+            out.push(TracedScenario {
+                name,
+                scenario: one_client(name, kind, executor, a),
+            });
+        }
+    }
+    out
 }
 
 use super::trace_threads::{loop_samples, ping_pong_samples, worker_samples, Samples};
@@ -335,9 +345,8 @@ pub fn fit_from_trace(
     for (launch, _) in medians.values_mut() {
         launch.iter_mut().for_each(|x| *x *= factor);
     }
-    let (mut service, mut keys) =
-        assemble(cal.service.unwrap_or_default(), &medians, &mut warnings);
-    let machine = apply_wakes(&wakes, cal, &mut service, &mut keys);
+    let (service, mut keys) = assemble(cal.service.unwrap_or_default(), &medians, &mut warnings);
+    let machine = machine_from_traces(&wakes, cal, &medians, &mut keys);
     if let Some(b) = base {
         for k in &mut keys {
             k.traced_per_test_ns = Some(round4(per_test));
@@ -406,8 +415,14 @@ fn measure(
     let (mut warnings, mut runtime) = (Vec::new(), String::new());
     let mut wakes = WakeSamples::default();
     let chosen = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
-    for ts in traced_scenarios().into_iter().filter(|t| chosen(t.name)) {
-        for k in 0..launches.max(1) {
+    let traced: Vec<TracedScenario> = traced_scenarios()
+        .into_iter()
+        .filter(|t| chosen(t.name))
+        .collect();
+    // Launch by launch through the scenarios, so that a drift of the host's speed over the
+    // minutes this takes moves the one-vCPU and split traces alike.
+    for k in 0..launches.max(1) {
+        for ts in &traced {
             let out = run_live(&ts.scenario, &opts)?;
             warnings.extend(out.warnings.iter().map(|w| format!("{}: {w}", ts.name)));
             runtime = out.runtime.clone();
@@ -451,7 +466,7 @@ fn assemble(
     for k in INSIDE_OTHERS {
         service.set(k, SimDuration::ZERO);
     }
-    let direct = DIRECT.iter().map(|&(k, seg)| (k, "process-split", seg));
+    let direct = DIRECT.iter().map(|&(k, seg)| (k, "process-one", seg));
     for (key, run, segment) in KEYS.into_iter().chain(direct) {
         if INSIDE_OTHERS.contains(&key) {
             continue;
@@ -464,7 +479,7 @@ fn assemble(
         keys.push(key_record(key, run, segment, m, launch, n));
     }
     for (key, total, segment, less) in DERIVED {
-        let run = "process-split";
+        let run = "process-one";
         let Some((launch, n)) = lookup(medians, run, total, warnings) else {
             continue;
         };
@@ -523,23 +538,45 @@ pub fn save_trace_fit(
     Ok(created)
 }
 
+/// `[machine]` with the keys the traces measure: the wake-ups ([`apply_wakes`]) and the cache
+/// refills ([`RefillFit`]); None when neither was traced.
+fn machine_from_traces(
+    wakes: &WakeSamples,
+    cal: &Calibration,
+    medians: &LaunchMedians,
+    keys: &mut Vec<TraceFitKey>,
+) -> Option<MachineCosts> {
+    let mut machine = apply_wakes(wakes, cal, keys);
+    let refill = RefillFit::of(|run, key| {
+        let runs = traced_scenarios();
+        let run = runs.iter().find(|t| t.name == run)?.name;
+        medians.get(&(run, key)).map(|(l, _)| median(l))
+    });
+    if let Some(fit) = refill {
+        let m = machine.get_or_insert_with(|| cal.machine.unwrap_or_default());
+        fit.apply(m);
+        let samples = |run: &str| -> u64 {
+            medians
+                .iter()
+                .filter(|((r, _), _)| *r == run)
+                .map(|(_, (_, n))| n)
+                .sum()
+        };
+        keys.extend(fit.records(m, samples));
+    }
+    machine
+}
+
 /// The wake-up keys of `[machine]` from the traces' cross-CPU wake-ups
-/// ([`crate::calibrate::trace_wakes`]), each recorded in `keys` (as `machine.KEY`); and
-/// `pipe_write`, the worker's self-pipe `send`, less the kick now charged by the machine.
+/// ([`crate::calibrate::trace_wakes`]), each recorded in `keys` (as `machine.KEY`).
 fn apply_wakes(
     wakes: &WakeSamples,
     cal: &Calibration,
-    service: &mut ServiceCosts,
     keys: &mut Vec<TraceFitKey>,
 ) -> Option<MachineCosts> {
     let fit = WakeFit::of(&wakes.cross())?;
     let mut m = cal.machine.unwrap_or_default();
     fit.apply(&mut m);
-    let pipe = SimDuration(service.pipe_write.0.saturating_sub(fit.waker_ns));
-    service.set("pipe_write", pipe);
-    if let Some(k) = keys.iter_mut().find(|k| k.key == "pipe_write") {
-        k.median_ns = pipe.as_nanos() as f64;
-    }
     let what =
         "wake-ups across CPUs (client and loop send(), worker self-pipe send(), loop sem_post())";
     let n = fit.samples as u64;

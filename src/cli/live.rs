@@ -385,10 +385,14 @@ pub fn calibrate_from_trace(
             .iter()
             .map(|x| format!("{:.1}", x / 1e3))
             .collect();
+        let value = if k.key.ends_with("slowdown") {
+            format!("{:>9.3}x", k.median_ns)
+        } else {
+            format!("{:>8.1}us", k.median_ns / 1e3)
+        };
         println!(
-            "{:<24} {:>8.1}us  {:<28} {} ({})",
+            "{:<24} {value}  {:<28} {} ({})",
             k.key,
-            k.median_ns / 1e3,
             launches.join(" "),
             k.segment,
             k.run

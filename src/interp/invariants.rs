@@ -117,8 +117,9 @@ struct Wait {
 /// protocol's. CPython's protocol bounds one *turn* ([`gil_turn`]): a waiter whose timed
 /// wait expires with no switch sets the drop request, the holder drops within `drop_notice`
 /// of running Python, and the signalled waiter wakes: `interval + timer_slack + drop_notice +
-/// max(wake_idle, wake_busy, wake_halted) + max(wake_jitter, wake_halted_jitter) + 2
-/// ctx_switch` (a waiter whose vCPU halted wakes in `wake_halted`, see
+/// max(wake_idle, wake_busy, wake_halted) + max(wake_idle_waker, wake_halted_waker) +
+/// max(wake_jitter, wake_halted_jitter) + 2 ctx_switch` (the wakee of an idle vCPU runs after
+/// the waker's kick; a waiter whose vCPU halted wakes in `wake_halted`, see
 /// [`crate::machine::MachineCosts`]). Waiters are signalled longest
 /// first, but CPython does not promise the signalled waiter the GIL: any thread that enters
 /// `take_gil` while it is free takes it (a thread back from a system call, or the previous
@@ -141,6 +142,7 @@ pub fn gil_turn(rt: &Runtime, interp: InterpId, margin: SimDuration) -> SimDurat
         + ic.timer_slack
         + ic.drop_notice
         + mc.wake_idle.max(mc.wake_busy).max(mc.wake_halted)
+        + mc.wake_idle_waker.max(mc.wake_halted_waker)
         + mc.wake_jitter.max(mc.wake_halted_jitter)
         + mc.ctx_switch
         + mc.ctx_switch

@@ -11,7 +11,7 @@ use super::{
     TraceRecord,
 };
 use crate::kernel::{EventQueue, SimDuration, SimRng, SimTime};
-use crate::machine::{CoreId, Machine, MachineEvent, Notice, ThreadId};
+use crate::machine::{CoreId, Machine, MachineEvent, MemoryDomain, Notice, ThreadId};
 use std::collections::VecDeque;
 
 /// Python threads on a [`Machine`], with their interpreters' GILs.
@@ -241,9 +241,13 @@ impl Runtime {
     where
         E: From<MachineEvent> + From<InterpEvent>,
     {
-        self.threads[t.0 as usize].phase = Phase::Python;
+        let th = &mut self.threads[t.0 as usize];
+        th.phase = Phase::Python;
+        // Python works in its interpreter's objects, whose hot lines follow the core that
+        // last ran it.
+        let memory = MemoryDomain(u32::from(th.interp.0));
         self.trace.record(q.now(), t, ThreadActivity::Python);
-        self.machine.compute(t, d, q);
+        self.machine.compute_in(t, d, memory, q);
         // A drop request already pending: noticed at the first check.
         self.notice_pending_request(t, q);
     }

@@ -36,6 +36,7 @@
 //! of 5 × `find_nth_prime(300)`): 2.01–2.17 ns per test in one session, 1.95–2.46 in
 //! another (±4% around the median, against CPython's 2×).
 
+use crate::kernel::SimDuration;
 use crate::live::protocol::CoreProbe;
 use crate::live::stats::median;
 use crate::sim::calibration::Calibration;
@@ -244,8 +245,9 @@ pub fn service_factor(cal: &Calibration, speed: &RunSpeed) -> f64 {
 
 /// `cal` with the CPython core's three coefficients multiplied by `ratio` (a run's measured
 /// speed), for one simulation of that run; and, when `scale_service_steps`, every CPU step of
-/// the service too ([`crate::service::ServiceCosts::scale_request_steps`]) by [`service_factor`]. Wake-up and
-/// scheduler costs (`[machine]`) are not scaled.
+/// the service too ([`crate::service::ServiceCosts::scale_request_steps`]) by [`service_factor`],
+/// and the machine's `migration_refill` (the interpreter's code refetching its lines). Wake-up
+/// and scheduler costs (`[machine]`) are not scaled.
 ///
 /// **Why the service steps scale too (measured).** `validation/host-speed/speed_correlation.py`
 /// times, in one process, every 50 ms, 80 times: the prime core (`find_nth_prime(60)`), a
@@ -270,9 +272,15 @@ pub fn at_speed(cal: &Calibration, speed: &RunSpeed, scale_service_steps: bool) 
     core.per_test_ns *= ratio;
     out.set_core(Backend::Cpython, core);
     if scale_service_steps {
+        let factor = service_factor(cal, speed);
         let mut s = cal.service.unwrap_or_default();
-        s.scale_request_steps(service_factor(cal, speed));
+        s.scale_request_steps(factor);
         out.service = Some(s);
+        // The migration refill is the interpreter's own code refetching lines: CPU work at
+        // the run's speed, traced at the calibration's, as the request steps were.
+        if let Some(m) = out.machine.as_mut() {
+            m.migration_refill = SimDuration((m.migration_refill.0 as f64 * factor).round() as u64);
+        }
     }
     out
 }

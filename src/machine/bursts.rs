@@ -7,6 +7,7 @@
 
 use super::cores::Segment;
 use super::policy::{Dequeue, SchedPolicy};
+use super::refill::MemoryDomain;
 use super::{CoreId, Machine, MachineEvent, Notice, RunQueues, ThreadId, ThreadRunState};
 use crate::kernel::{EventQueue, SimDuration, SimTime};
 
@@ -16,6 +17,28 @@ impl Machine {
         &mut self,
         t: ThreadId,
         work: SimDuration,
+        q: &mut EventQueue<E>,
+    ) {
+        self.start_burst(t, work, None, q);
+    }
+
+    /// Starts a burst of `work` in the shared memory `domain` (see [`MemoryDomain`]) for a
+    /// thread that is on a core with nothing to do.
+    pub fn compute_in<E: From<MachineEvent>>(
+        &mut self,
+        t: ThreadId,
+        work: SimDuration,
+        domain: MemoryDomain,
+        q: &mut EventQueue<E>,
+    ) {
+        self.start_burst(t, work, Some(domain), q);
+    }
+
+    fn start_burst<E: From<MachineEvent>>(
+        &mut self,
+        t: ThreadId,
+        work: SimDuration,
+        domain: Option<MemoryDomain>,
         q: &mut EventQueue<E>,
     ) {
         let th = &mut self.threads[t.0 as usize];
@@ -49,7 +72,10 @@ impl Machine {
         } else {
             0
         };
-        let work = SimDuration(work.0 + extra + std::mem::take(&mut th.owed));
+        let owed = std::mem::take(&mut th.owed);
+        let refill = self.refill_extra(c, work.0, domain);
+        let work = SimDuration(work.0 + extra + owed + refill);
+        let th = &mut self.threads[t.0 as usize];
         th.remaining = work.0;
         th.has_burst = true;
         let core = &mut self.cores[c.0 as usize];

@@ -44,6 +44,9 @@ pub(super) struct Core {
     pub idle_since: u64,
     /// The core found nothing to run and has not run a thread since.
     pub halted: bool,
+    /// Work (nominal ns) still to run slower after its last halt
+    /// (`MachineCosts::halt_refill_work`).
+    pub refill_left: u64,
 }
 
 impl Core {
@@ -61,6 +64,7 @@ impl Core {
             busy_ns: 0,
             idle_since: 0,
             halted: true,
+            refill_left: 0,
         }
     }
 

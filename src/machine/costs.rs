@@ -68,6 +68,30 @@ pub struct MachineCosts {
     /// extra on every burst (213.5 req/s live at 0.2 ms, 258.6 simulated; 426 with the first
     /// burst's only).
     pub cold_burst_each: bool,
+    /// How much work (nominal ns) on a core runs slower after the core's vCPU halted, at any
+    /// length of idleness (0: none). On a host with no halt-poll window every halt is a
+    /// VM exit, and the core's caches and TLB lose part of what the next work needs: the
+    /// next `halt_refill_work` of work on that core, whichever threads run it, takes
+    /// `halt_refill_slowdown` times as long. Evidence (Intel host, 2026-12-02, one light
+    /// client against the process pool, live GIL traces): every segment of the loop, the
+    /// client and the manager took 0 to 60% longer, 26% in all, when the worker process ran
+    /// on the other vCPU (core 0 halting once per request) than with all on one vCPU (never
+    /// halting); the prime core's loop, whose code and data are a few cache lines, ran no
+    /// slower after 5 µs to 5 ms asleep, while a Python burst of `ast.parse` and `json`
+    /// took 24 µs awake and 30 µs after any sleep (`src/calibrate/refill_probe.py` passes
+    /// such a burst between two processes on one vCPU and on two: 30.5 and 37 µs a turn).
+    pub halt_refill_work: SimDuration,
+    /// How many times as long work takes within `halt_refill_work` of a halt (1: no slower).
+    pub halt_refill_slowdown: f64,
+    /// The extra time of a thread's first burst of work in a shared memory (an
+    /// interpreter's objects, [`crate::machine::MemoryDomain`]) after work in that memory ran
+    /// on another core: the lines it needs are in the other core's cache, modified (0: none).
+    /// Evidence (same host): two threads of one CPython process passing a token through
+    /// pipes, 25 µs of Python each turn, took 10 to 16 µs longer per turn on two vCPUs than
+    /// two processes doing the same (which pay the halts only); traced against one vCPU, the
+    /// thread pool's and thread-per-connection server's threads took 6 to 8 µs more per run
+    /// between two waits than the halts explain.
+    pub migration_refill: SimDuration,
     /// The timer tick (1/HZ).
     pub tick: SimDuration,
     /// CFS target latency: the period within which every runnable thread should run once.
@@ -102,6 +126,9 @@ impl Default for MachineCosts {
             cold_slowdown: 6.9,
             cold_burst: SimDuration::from_micros(43),
             cold_burst_each: true,
+            halt_refill_work: SimDuration::ZERO,
+            halt_refill_slowdown: 1.0,
+            migration_refill: SimDuration::ZERO,
             tick: SimDuration::from_millis(4),
             sched_latency: SimDuration::from_millis(12),
             min_granularity: SimDuration::from_micros(1_500),

@@ -51,6 +51,7 @@ impl Machine {
         };
         let t = self.cores[ci].queue.remove(pos);
         if std::mem::take(&mut self.cores[ci].halted) {
+            self.cores[ci].refill_left = self.costs.halt_refill_work.0;
             let idle = now - self.cores[ci].idle_since;
             // Its caches stay cold until it has done that work (a start in between that ran
             // nothing, such as a GIL recheck that waits again, warms nothing).

@@ -36,6 +36,10 @@
 //!   thread from another core's queue (the one the policy ranks first: under CFS the least
 //!   virtual runtime; under EEVDF the least recently run), if the thread's affinity allows.
 //!   A busy core's tick also moves waiting threads to idle cores.
+//! - **Cache refills** (`refill.rs`): work on a core whose vCPU just halted runs slower for a
+//!   while, and a thread's first work in a shared memory ([`MemoryDomain`]) that was last
+//!   worked in on another core pays a fixed extra (the lines it needs are in that core's
+//!   cache).
 //! - **Affinity**: each thread has a set of allowed cores (`sched_setaffinity`).
 //!
 //! Left out, on purpose: periodic load balancing between busy cores, NUMA, SMT siblings,
@@ -45,7 +49,7 @@
 //! # Files
 //! Mechanism: `system.rs` (the [`Machine`], its state and event routing), `threads.rs`,
 //! `cores.rs`, `costs.rs`, `events.rs`, `bursts.rs`, `dispatch.rs`, `wakeup.rs`,
-//! `balance.rs`, `tick.rs`. Policy: `policy.rs` (the trait, [`SchedulerKind`]), `cfs.rs`,
+//! `balance.rs`, `tick.rs`, `refill.rs`. Policy: `policy.rs` (the trait, [`SchedulerKind`]), `cfs.rs`,
 //! `eevdf.rs`, and `scheduler.rs` (the enum that dispatches to them).
 
 mod balance;
@@ -58,6 +62,7 @@ mod eevdf;
 mod events;
 pub mod invariants;
 mod policy;
+mod refill;
 mod scheduler;
 mod system;
 mod threads;
@@ -69,5 +74,6 @@ pub(crate) use cores::RunQueues;
 pub use costs::MachineCosts;
 pub use events::{MachineEvent, Notice};
 pub use policy::SchedulerKind;
+pub use refill::MemoryDomain;
 pub use system::Machine;
 pub use threads::{ThreadId, ThreadRunState};

@@ -19,6 +19,8 @@ pub struct Machine {
     pub(super) notices: VecDeque<Notice>,
     /// Drives the wake-up jitter.
     pub(super) rng: SimRng,
+    /// The core each [`super::MemoryDomain`] was last worked in on (by its number).
+    pub(super) domain_core: Vec<Option<CoreId>>,
 }
 
 impl Machine {
@@ -53,6 +55,7 @@ impl Machine {
             policy,
             notices: VecDeque::new(),
             rng,
+            domain_core: Vec::new(),
         }
     }
 

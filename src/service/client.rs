@@ -128,7 +128,7 @@ impl World {
             reply: 0,
         };
         self.push(t, Step::Python(costs.client_py), Effect::None);
-        self.push(t, Step::Release(costs.send), Effect::SendRequest(r));
+        self.push_waking_call(t, costs.send, Effect::SendRequest(r));
         // sendall returns holding the GIL again; the client then calls recv.
         self.push(t, Step::Python(costs.client_after_send_py), Effect::None);
         self.first(t)

@@ -102,7 +102,7 @@ impl World {
                 }
                 self.push(t, Step::Python(c.loop_submit_process_py), Effect::None);
                 // Wake the executor manager thread through its wake-up pipe.
-                self.push(t, Step::Release(c.pipe_write), Effect::Submit(r));
+                self.push_waking_call(t, c.pipe_write, Effect::Submit(r));
                 self.push(t, Step::Python(c.loop_after_submit_py), Effect::None);
             }
         }
@@ -113,7 +113,7 @@ impl World {
     fn reply_steps(&mut self, t: ThreadId, r: Request) {
         let c = self.costs;
         self.push(t, Step::Python(c.loop_write_py), Effect::None);
-        self.push(t, Step::Release(c.send), Effect::SendReply(r));
+        self.push_waking_call(t, c.send, Effect::SendReply(r));
         self.push(
             t,
             Step::Python(c.loop_after_send_py),

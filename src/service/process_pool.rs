@@ -65,7 +65,7 @@ impl World {
                 Step::Python(c.pickle_py + c.manager_result_py),
                 Effect::None,
             );
-            self.push(t, Step::Release(c.pipe_write), Effect::Complete(r));
+            self.push_waking_call(t, c.pipe_write, Effect::Complete(r));
             self.push(t, Step::Python(c.manager_after_result_py), Effect::None);
             return self.first(t);
         }
@@ -86,7 +86,7 @@ impl World {
         };
         let f = self.pool.feeder.expect("feeder exists");
         self.push(f, Step::Python(c.pickle_py + c.feeder_py), Effect::None);
-        self.push(f, Step::Release(c.pipe_write), Effect::ToWorkers(r));
+        self.push_waking_call(f, c.pipe_write, Effect::ToWorkers(r));
         self.first(f)
     }
 
@@ -109,7 +109,7 @@ impl World {
         );
         self.push(t, Step::Python(d), Effect::None);
         self.push(t, Step::Python(c.pickle_py), Effect::None);
-        self.push(t, Step::Release(c.pipe_write), Effect::ResultReady(r));
+        self.push_waking_call(t, c.pipe_write, Effect::ResultReady(r));
         self.first(t)
     }
 }

@@ -65,7 +65,7 @@ impl World {
         }
         self.push(t, Step::Python(c.worker_done_py), Effect::None);
         // call_soon_threadsafe writes the loop's self-pipe.
-        self.push(t, Step::Release(c.pipe_write), Effect::Complete(r));
+        self.push_waking_call(t, c.pipe_write, Effect::Complete(r));
         // The send returns holding the GIL: the rest of the callbacks, the idle semaphore,
         // back to the work queue's get.
         self.push(t, Step::Python(c.worker_after_wake_py), Effect::None);

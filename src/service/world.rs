@@ -407,6 +407,18 @@ impl World {
         todo.push_back((step, effect));
     }
 
+    /// Queues a system call that wakes another thread (`effect`), then its return to user
+    /// space: a zero-length GIL-free step. Linux wakes the receiver inside the call and
+    /// preempts the caller, if the wake-up says so, at the call's return, before the caller's
+    /// next Python retakes the GIL; so a client woken on the loop's own CPU runs its whole turn
+    /// inside the loop's reply `send` (live GIL traces on one vCPU, `thread-one`: the loop's
+    /// reply `send` takes 11.4 µs at the median against 1.7 µs for a `send` that preempts
+    /// nobody, and the client takes the GIL with no wait).
+    pub(super) fn push_waking_call(&mut self, t: ThreadId, call: SimDuration, effect: Effect) {
+        self.push(t, Step::Release(call), effect);
+        self.push(t, Step::Release(SimDuration::ZERO), Effect::None);
+    }
+
     /// Pops the first planned step of a thread (after a plan filled its queue).
     pub(super) fn first(&mut self, t: ThreadId) -> (Step, Effect) {
         self.slots[t.0 as usize]

@@ -13,7 +13,7 @@
 //!   `clamped` names coefficients, each point has `n` >= 1, finite non-negative times and a
 //!   finite relative error.
 //! - `meta.cpus`, when given, at least 1. The other `[meta]` keys are free text.
-//! - `machine.cold_slowdown`: a factor, finite, 1 to 100.
+//! - `machine.cold_slowdown`, `machine.halt_refill_slowdown`: factors, finite, 1 to 100.
 //! - `[service]` and `[machine]`: durations (their parser already refuses negative, fractional
 //!   nanosecond and unit-less values), each at most one second: these are per-step costs of
 //!   microseconds and scheduler periods of milliseconds; a second or more is no measurement.
@@ -247,22 +247,24 @@ pub(super) fn check(cal: &Calibration) -> Result<(), Failure> {
         trace_fit(f)?;
     }
     if let Some(m) = &cal.machine {
-        // A factor on cold work: 1 (no slowdown) to 100.
-        number(
-            || "machine.cold_slowdown".to_string(),
-            m.cold_slowdown - 1.0,
-            Rule::NonNegative,
-            Some(99.0),
-        )
-        .map_err(|(k, _)| {
-            (
-                k,
-                format!(
-                    "must be a finite number from 1 to 100, got {}",
-                    m.cold_slowdown
-                ),
+        // Factors on cold and refilling work: 1 (no slowdown) to 100.
+        for (key, factor) in [
+            ("machine.cold_slowdown", m.cold_slowdown),
+            ("machine.halt_refill_slowdown", m.halt_refill_slowdown),
+        ] {
+            number(
+                || key.to_string(),
+                factor - 1.0,
+                Rule::NonNegative,
+                Some(99.0),
             )
-        })?;
+            .map_err(|(k, _)| {
+                (
+                    k,
+                    format!("must be a finite number from 1 to 100, got {factor}"),
+                )
+            })?;
+        }
     }
     step_costs(cal)
 }

@@ -52,7 +52,7 @@ pub struct TraceFitKey {
     pub run: String,
     /// The thread and the segment (or system call) it is.
     pub segment: String,
-    /// The value written, ns.
+    /// The value written, ns (a ratio for a `machine.*_slowdown` key).
     pub median_ns: f64,
     /// Each launch's median, ns.
     pub launch_medians_ns: Vec<f64>,
