@@ -11,7 +11,7 @@
 //!   **The keys come from these**: on one vCPU nothing halts and no interpreter's objects
 //!   change core, so each segment is its own work, with none of the cache refills the
 //!   simulation charges separately ([`trace_refill`](super::trace_refill));
-//!   ([`trace_process`](super::trace_process) says which segment each process-pool key is);
+//!   [`trace_process`] says which segment each process-pool key is;
 //! - `thread-split` (the loop on core 0, the client thread and the pool worker on core 1),
 //!   `process-split` (the loop, the client and the pool's manager and feeder threads on core
 //!   0, the worker processes on core 1) and `tpc-split` (the client on core 0, the connection
@@ -297,7 +297,7 @@ pub struct TraceFit {
     pub service: ServiceCosts,
     /// Provenance (written as `[trace_fit]`).
     pub info: TraceFitInfo,
-    /// `[machine]` with the wake-up keys the traces measured ([`trace_wakes`]; None when
+    /// `[machine]` with the wake-up keys the traces measured ([`trace_wakes`](super::trace_wakes); None when
     /// `thread-split` or `process-split` was not traced).
     pub machine: Option<MachineCosts>,
     /// Warnings of the live runs, and keys no trace showed.
