@@ -208,20 +208,9 @@ pub fn traced_scenarios() -> Vec<TracedScenario> {
         helpers: None,
     };
     let shapes = [
+        (ServerKind::Asyncio, ExecutorKind::Thread, aff(0, 1, 1)),
+        (ServerKind::Asyncio, ExecutorKind::Process, aff(0, 0, 1)),
         (
-            "thread",
-            ServerKind::Asyncio,
-            ExecutorKind::Thread,
-            aff(0, 1, 1),
-        ),
-        (
-            "process",
-            ServerKind::Asyncio,
-            ExecutorKind::Process,
-            aff(0, 0, 1),
-        ),
-        (
-            "tpc",
             ServerKind::ThreadPerConnection,
             ExecutorKind::Thread,
             aff(0, 0, 1),
@@ -232,7 +221,7 @@ pub fn traced_scenarios() -> Vec<TracedScenario> {
         (false, ["thread-one", "process-one", "tpc-one"]),
         (true, ["thread-split", "process-split", "tpc-split"]),
     ] {
-        for ((_, kind, executor, a), name) in shapes.iter().cloned().zip(names) {
+        for ((kind, executor, a), name) in shapes.iter().cloned().zip(names) {
             let a = if split { a } else { aff(0, 0, 0) };
             out.push(TracedScenario {
                 name,
@@ -548,9 +537,8 @@ fn machine_from_traces(
 ) -> Option<MachineCosts> {
     let mut machine = apply_wakes(wakes, cal, keys);
     let refill = RefillFit::of(|run, key| {
-        let runs = traced_scenarios();
-        let run = runs.iter().find(|t| t.name == run)?.name;
-        medians.get(&(run, key)).map(|(l, _)| median(l))
+        let found = medians.iter().find(|((r, k), _)| *r == run && *k == key);
+        found.map(|(_, (launch, _))| median(launch))
     });
     if let Some(fit) = refill {
         let m = machine.get_or_insert_with(|| cal.machine.unwrap_or_default());
