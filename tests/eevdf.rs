@@ -243,11 +243,11 @@ fn a_thread_that_blocks_owing_service_is_woken_on_the_core_that_still_holds_it()
 }
 
 #[test]
-fn the_scheduler_key_chooses_the_policy_and_cfs_stays_the_default() {
+fn the_scheduler_key_chooses_the_policy_and_eevdf_is_the_default() {
     let base = "seed = 1\nduration = \"1s\"\n[server]\nkind = \"asyncio\"\nexecutor = \"thread\"\n[[clients]]\nname = \"a\"\nn = 1\n";
     let with = |machine: &str| format!("{base}[machine]\n{machine}\n");
     let kind = |text: &str| Scenario::from_toml(text).map(|s| s.machine.scheduler);
-    assert_eq!(kind(base).unwrap(), SchedulerKind::Cfs);
+    assert_eq!(kind(base).unwrap(), SchedulerKind::Eevdf);
     assert_eq!(
         kind(&with("scheduler = \"cfs\"")).unwrap(),
         SchedulerKind::Cfs

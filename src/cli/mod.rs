@@ -41,7 +41,7 @@ enum Command {
     /// Simulate a scenario file: per-second completions per client, latency, GIL counters.
     ///
     /// The scenario is TOML. Top-level keys: seed (default 1), duration ("12s"), name.
-    /// [machine] cores (default 2), scheduler = "cfs" | "eevdf". [python] gil = "cpython" |
+    /// [machine] cores (default 2), scheduler = "eevdf" | "cfs". [python] gil = "cpython" |
     /// "free-threaded", switch_interval ("5ms"), runtime = "cpython" | "rust" (whose
     /// prime-core costs).
     /// [server] kind = "asyncio" | "thread-per-connection", executor = "inline" | "thread" |

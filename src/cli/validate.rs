@@ -6,7 +6,8 @@ use super::args::command_line;
 use super::atomic_write::write_atomically;
 use crate::calibrate::validate::matrix::load_matrix;
 use crate::calibrate::validate::misses::KnownMisses;
-use crate::calibrate::validate::results::ValidationResults;
+use crate::calibrate::validate::queue_table::{queue_rows, queue_table};
+use crate::calibrate::validate::results::{LiveRep, ValidationResults};
 use crate::calibrate::validate::rows::Metric;
 use crate::calibrate::validate::session::{live_session, sim_only, unmeasured, SessionInfo};
 use crate::calibrate::validate::table::{csv, table};
@@ -79,6 +80,7 @@ fn sim_only_cmd(args: &ValidateArgs, cal: &Calibration, misses: &KnownMisses) ->
     let on_file = ValidationResults::load(&args.out.join("results.json"))?;
     let (results, changed) = sim_only(&on_file, &args.scenarios, cal)?;
     print!("{}", table(&results, misses));
+    print!("{}", queue_table(&queue_rows(&results)));
     let matrix = load_matrix(&args.scenarios, None)?;
     for id in unmeasured(&results, &matrix) {
         println!("{id}: no live results on file (run `execsim validate --only {id}`)");
@@ -133,26 +135,7 @@ fn live_cmd(args: &ValidateArgs, cal: &Calibration, misses: &KnownMisses) -> Res
         cal,
         &opts,
         &info,
-        |id, k, rep| {
-            let speed = rep
-                .host_speed
-                .as_ref()
-                .map_or("no probe".to_string(), |h| format!("speed {:.2}x", h.ratio));
-            let regimes: Vec<String> = rep
-                .values
-                .regimes
-                .iter()
-                .map(|r| format!("{}: {}", r.phase, r.regime))
-                .collect();
-            eprintln!(
-                "  {id} repetition {}: {speed}; {}",
-                k + 1,
-                regimes.join(", ")
-            );
-            for w in &rep.warnings {
-                eprintln!("    warning: {w}");
-            }
-        },
+        report_rep,
         // Saved after each scenario, so that a stopped session keeps what it measured.
         |so_far| {
             if let Err(e) = write_atomically(&json, so_far.to_json().as_bytes()) {
@@ -160,7 +143,11 @@ fn live_cmd(args: &ValidateArgs, cal: &Calibration, misses: &KnownMisses) -> Res
             }
         },
     );
-    print!("{}", table(&session.results, misses));
+    print!(
+        "{}{}",
+        table(&session.results, misses),
+        queue_table(&queue_rows(&session.results))
+    );
     write_all(&session.results, misses, &args.out)?;
     if !session.failed.is_empty() {
         let list: Vec<String> = session
@@ -175,6 +162,28 @@ fn live_cmd(args: &ValidateArgs, cal: &Calibration, misses: &KnownMisses) -> Res
         );
     }
     Ok(())
+}
+
+/// One line on a live repetition just measured: its host speed and regimes (and warnings).
+fn report_rep(id: &str, k: usize, rep: &LiveRep) {
+    let speed = rep
+        .host_speed
+        .as_ref()
+        .map_or("no probe".to_string(), |h| format!("speed {:.2}x", h.ratio));
+    let regimes: Vec<String> = rep
+        .values
+        .regimes
+        .iter()
+        .map(|r| format!("{}: {}", r.phase, r.regime))
+        .collect();
+    eprintln!(
+        "  {id} repetition {}: {speed}; {}",
+        k + 1,
+        regimes.join(", ")
+    );
+    for w in &rep.warnings {
+        eprintln!("    warning: {w}");
+    }
 }
 
 /// Writes results.json, results.csv and the figure into `dir`.

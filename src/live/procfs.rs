@@ -119,6 +119,16 @@ pub fn thread_stat(pid: u32, tid: u32) -> Option<(f64, u16)> {
     task_cpu(&task.stat().ok()?)
 }
 
+/// Time thread `tid` of process `pid` has spent runnable in a run queue, waiting for a CPU,
+/// ns (`schedstat`'s second field, `run_delay`; a process's main thread when `tid == pid`).
+pub fn thread_run_delay(pid: u32, tid: u32) -> Option<u64> {
+    let task = Process::new(pid as i32)
+        .ok()?
+        .task_from_tid(tid as i32)
+        .ok()?;
+    Some(task.schedstat().ok()?.run_delay)
+}
+
 /// CPU seconds (all threads) and last CPU of process `pid`.
 pub fn process_stat(pid: u32) -> Option<(f64, u16)> {
     task_cpu(&Process::new(pid as i32).ok()?.stat().ok()?)
@@ -135,6 +145,10 @@ pub struct TaskSample {
     pub cpu: u16,
     /// Time it has spent on a CPU, ns (`schedstat`'s first field, `sum_exec_runtime`).
     pub run_ns: u64,
+    /// Time it has spent runnable in a run queue, waiting for a CPU, ns (`schedstat`'s
+    /// second field, `run_delay`; 0 in samples recorded before it was read).
+    #[serde(default)]
+    pub wait_ns: u64,
 }
 
 /// Every thread of the processes `roots` and of their descendants (children listed in each
@@ -166,6 +180,7 @@ pub fn task_samples(roots: &[u32]) -> Vec<TaskSample> {
                 tid: task.tid as u32,
                 cpu,
                 run_ns: sched.sum_exec_runtime,
+                wait_ns: sched.run_delay,
             });
         }
     }

@@ -524,17 +524,18 @@ fn thread_results(summaries: &[(usize, Summary)]) -> Vec<ThreadResult> {
     for (_, s) in summaries {
         let tasks = s.threads.iter().map(|t| {
             let stat = procfs::thread_stat(t.pid, t.tid);
-            (&t.name, t.pid, stat)
+            (&t.name, t.pid, t.tid, stat)
         });
         let procs = s.processes.iter().map(|p| {
             let stat = procfs::process_stat(p.pid);
-            (&p.name, p.pid, stat)
+            (&p.name, p.pid, p.pid, stat)
         });
-        for (name, pid, stat) in tasks.chain(procs) {
+        for (name, pid, tid, stat) in tasks.chain(procs) {
             threads.push(ThreadResult {
                 name: name.clone(),
                 interp: interp(pid),
                 cpu_s: stat.map_or(0.0, |s| s.0),
+                queued_s: procfs::thread_run_delay(pid, tid).map_or(0.0, |ns| ns as f64 * 1e-9),
                 gil_hold_s: 0.0,
                 last_core: stat.map(|s| s.1),
             });

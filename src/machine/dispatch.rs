@@ -23,6 +23,7 @@ impl Machine {
             self.cores[ci].busy_ns += done;
         }
         th.state = ThreadRunState::Queued;
+        th.queued_since = now;
         self.cores[ci].queue.push(cur);
         self.cores[ci].segment = Segment::Idle;
         self.cores[ci].token += 1;
@@ -65,6 +66,7 @@ impl Machine {
         self.cores[ci].current = Some(t);
         self.policy.set_next(t, c, now, RunQueues::new(&self.cores));
         let th = &mut self.threads[t.0 as usize];
+        th.run_delay += now - th.queued_since;
         th.state = ThreadRunState::Running;
         th.core = Some(c);
         th.prev_core = Some(c);

@@ -39,11 +39,14 @@ use serde::{Deserialize, Serialize};
 pub enum SchedulerKind {
     /// Linux's Completely Fair Scheduler as it was up to 6.5 (`kernel/sched/fair.c`): least
     /// virtual runtime first, sleeper credit, wakeup and tick preemption by granularity.
-    #[default]
     Cfs,
     /// Linux's EEVDF scheduler, the fair class from 6.6 on (`kernel/sched/fair.c` of 6.18):
     /// earliest eligible virtual deadline first, lag kept across sleep, run to parity,
-    /// delayed dequeue (see `eevdf.rs`).
+    /// delayed dequeue (see `eevdf.rs`). The default: the live machine's kernel (6.18) runs
+    /// it, and its traces show what only this policy has (a woken thread waiting for the
+    /// running one's slice to end at a tick; the run-queue waits of the convoy's light
+    /// workers: see the README, "Which scheduler").
+    #[default]
     Eevdf,
 }
 

@@ -6,7 +6,7 @@ use super::policy::{SchedPolicy, SchedulerKind};
 use super::scheduler::Scheduler;
 use super::threads::Thread;
 use super::{CoreId, MachineCosts, MachineEvent, Notice, RunQueues, ThreadId, ThreadRunState};
-use crate::kernel::{EventQueue, SimDuration, SimRng};
+use crate::kernel::{EventQueue, SimDuration, SimRng, SimTime};
 use std::collections::VecDeque;
 
 /// Cores, threads and the scheduler.
@@ -125,6 +125,17 @@ impl Machine {
     /// The thread running on a core, if any.
     pub fn running_on(&self, c: CoreId) -> Option<ThreadId> {
         self.cores[c.0 as usize].current
+    }
+
+    /// Total time the thread has spent runnable in a run queue, waiting for a core, up to
+    /// `now` (Linux's `run_delay`; a wait still going on counts up to `now`).
+    pub fn run_delay(&self, t: ThreadId, now: SimTime) -> SimDuration {
+        let th = &self.threads[t.0 as usize];
+        let ongoing = match th.state {
+            ThreadRunState::Queued => now.0.saturating_sub(th.queued_since),
+            _ => 0,
+        };
+        SimDuration(th.run_delay + ongoing)
     }
 
     /// Total CPU time the thread has consumed in bursts.

@@ -37,6 +37,12 @@ pub(super) struct Thread {
     pub has_burst: bool,
     /// CPU time consumed in bursts.
     pub cpu_time: u64,
+    /// When it last joined a run queue (meaningful while `Queued`).
+    pub queued_since: u64,
+    /// Time spent runnable in a run queue, waiting for a core: from each enqueue (a wake-up's
+    /// arrival, or a preemption) to the dispatch that puts it on a core (Linux's
+    /// `sched_info.run_delay`, the second field of `/proc/PID/task/TID/schedstat`).
+    pub run_delay: u64,
     /// How many of its next `WakeArrive` events are the preemption checks of wake-ups that
     /// enqueued it at once rather than arrivals. Events at one instant run in the order they
     /// were scheduled, and such a check is scheduled at the instant of its wake-up, so it
@@ -66,6 +72,8 @@ impl Thread {
             remaining: 0,
             has_burst: false,
             cpu_time: 0,
+            queued_since: 0,
+            run_delay: 0,
             checks_pending: 0,
             owed: 0,
             cold_left: 0,

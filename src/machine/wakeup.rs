@@ -163,6 +163,7 @@ impl Machine {
         self.policy.enqueue(t, c, now, Enqueue::Wakeup { prev }, rq);
         let th = &mut self.threads[t.0 as usize];
         th.state = ThreadRunState::Queued;
+        th.queued_since = now;
         th.core = Some(c);
         self.cores[c.0 as usize].queue.push(t);
     }

@@ -47,16 +47,20 @@ pub fn run_report(r: &RunResult) -> String {
         );
     }
     out.push_str(&super::gil_report::gil_block(r));
-    let _ = writeln!(out, "thread            core   cpu s   GIL held s");
+    let _ = writeln!(
+        out,
+        "thread            core   cpu s   queued s   GIL held s"
+    );
     for t in &r.threads {
         let _ = writeln!(
             out,
-            "{:<16} {:>5} {:>7.3} {:>12.3}",
+            "{:<16} {:>5} {:>7.3} {:>10.3} {:>12.3}",
             truncate(&t.name, 16),
             t.last_core
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| "-".into()),
             t.cpu_s,
+            t.queued_s,
             t.gil_hold_s
         );
     }

@@ -94,6 +94,10 @@ pub struct ThreadResult {
     pub interp: u16,
     /// CPU time consumed, in seconds.
     pub cpu_s: f64,
+    /// Time runnable in a run queue, waiting for a core, in seconds (Linux's `run_delay`,
+    /// from `/proc/PID/task/TID/schedstat` live; 0 where not measured).
+    #[serde(default)]
+    pub queued_s: f64,
     /// Time holding its GIL, in seconds.
     pub gil_hold_s: f64,
     /// The core it last ran on.

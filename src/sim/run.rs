@@ -268,6 +268,7 @@ fn thread_results(w: &World, now: SimTime) -> Vec<ThreadResult> {
                 name: w.thread_name(t).to_string(),
                 interp: rt.interp_of(t).0,
                 cpu_s: rt.machine.cpu_time(t).as_secs_f64(),
+                queued_s: rt.machine.run_delay(t, now).as_secs_f64(),
                 gil_hold_s: rt.gil_hold_time(t, now).as_secs_f64(),
                 last_core: rt.machine.prev_core(t).map(|c| c.0),
             }

@@ -1,10 +1,11 @@
-//! Busy time per thread and CPU in fixed intervals, for [`super::regime`]: from a live run's
-//! thread samples, and from a simulation sampled at fine steps of virtual time.
+//! Busy time per thread and CPU in fixed intervals, for [`super::regime`], and each thread's
+//! run-queue waits in them, for [`super::thread_time`]: from a live run's thread samples, and
+//! from a simulation sampled at fine steps of virtual time.
 
-use super::regime::{Busy, Interval};
+use super::regime::{Busy, Interval, Queued};
 use crate::kernel::{SimDuration, SimTime};
 use crate::live::thread_sampler::ThreadSamples;
-use crate::machine::CoreId;
+use crate::machine::{CoreId, ThreadId};
 use crate::sim::calibration::Calibration;
 use crate::sim::run::{simulate_sampled, SimOutput};
 use crate::sim::scenario::Scenario;
@@ -22,33 +23,41 @@ pub fn task_key(pid: u32, tid: u32) -> u64 {
 }
 
 /// The intervals between consecutive live samples: each thread's run-time growth, counted on
-/// the CPU it was last seen on at the interval's end (`/proc`'s `processor`).
+/// the CPU it was last seen on at the interval's end (`/proc`'s `processor`), and its
+/// run-queue wait growth (`run_delay`).
 pub fn live_intervals(s: &ThreadSamples) -> Vec<Interval> {
     s.samples
         .windows(2)
         .map(|w| {
-            let before: BTreeMap<u64, u64> = w[0]
+            let before: BTreeMap<u64, (u64, u64)> = w[0]
                 .tasks
                 .iter()
-                .map(|t| (task_key(t.pid, t.tid), t.run_ns))
+                .map(|t| (task_key(t.pid, t.tid), (t.run_ns, t.wait_ns)))
                 .collect();
-            let busy = w[1]
-                .tasks
-                .iter()
-                .filter_map(|t| {
-                    let was = *before.get(&task_key(t.pid, t.tid))?;
-                    let ns = t.run_ns.saturating_sub(was);
-                    (ns > 0).then_some(Busy {
-                        task: task_key(t.pid, t.tid),
+            let (mut busy, mut queued) = (Vec::new(), Vec::new());
+            for t in &w[1].tasks {
+                let task = task_key(t.pid, t.tid);
+                let Some(&(run, wait)) = before.get(&task) else {
+                    continue;
+                };
+                let ns = t.run_ns.saturating_sub(run);
+                if ns > 0 {
+                    busy.push(Busy {
+                        task,
                         cpu: t.cpu,
                         ns,
-                    })
-                })
-                .collect();
+                    });
+                }
+                let ns = t.wait_ns.saturating_sub(wait);
+                if ns > 0 {
+                    queued.push(Queued { task, ns });
+                }
+            }
             Interval {
                 from_ns: w[0].t_ns,
                 to_ns: w[1].t_ns,
                 busy,
+                queued,
             }
         })
         .collect()
@@ -63,12 +72,14 @@ pub fn live_name(s: &ThreadSamples, key: u64) -> String {
 }
 
 /// A simulation of `s` and its intervals: every [`SIM_STEP_NS`] the thread running on each
-/// core counts as busy there for that step; steps are summed per [`INTERVAL_NS`]. Also the
+/// core counts as busy there for that step; steps are summed per [`INTERVAL_NS`]. Run-queue
+/// waits are exact: each thread's `run_delay` growth over the interval. Also the
 /// simulation's thread names, indexed by the task key (the thread id).
 pub fn sim_with_intervals(s: &Scenario, cal: &Calibration) -> (SimOutput, Vec<Interval>) {
     let per_interval = INTERVAL_NS / SIM_STEP_NS;
     let mut intervals: Vec<Interval> = Vec::new();
     let mut current: BTreeMap<(u64, u16), u64> = BTreeMap::new();
+    let mut waited: Vec<u64> = Vec::new();
     let mut steps = 0u64;
     let out = simulate_sampled(s, cal, SimDuration(SIM_STEP_NS), |t: SimTime, w| {
         if t == SimTime::ZERO {
@@ -83,6 +94,15 @@ pub fn sim_with_intervals(s: &Scenario, cal: &Calibration) -> (SimOutput, Vec<In
         steps += 1;
         if steps == per_interval {
             let k = intervals.len() as i64;
+            let threads = w.thread_count();
+            waited.resize(threads, 0);
+            let queued = (0..threads)
+                .filter_map(|i| {
+                    let total = m.run_delay(ThreadId(i as u32), t).as_nanos();
+                    let ns = total - std::mem::replace(&mut waited[i], total);
+                    (ns > 0).then_some(Queued { task: i as u64, ns })
+                })
+                .collect();
             intervals.push(Interval {
                 from_ns: k * INTERVAL_NS as i64,
                 to_ns: (k + 1) * INTERVAL_NS as i64,
@@ -90,6 +110,7 @@ pub fn sim_with_intervals(s: &Scenario, cal: &Calibration) -> (SimOutput, Vec<In
                     .into_iter()
                     .map(|((task, cpu), ns)| Busy { task, cpu, ns })
                     .collect(),
+                queued,
             });
             steps = 0;
         }
@@ -110,6 +131,7 @@ mod tests {
             tid,
             cpu,
             run_ns,
+            wait_ns: run_ns / 10,
         };
         let s = ThreadSamples {
             every_ns: 50,
@@ -135,6 +157,13 @@ mod tests {
                 ns: 30
             }]
         );
+        assert_eq!(
+            iv[0].queued,
+            [Queued {
+                task: task_key(7, 1),
+                ns: 3
+            }]
+        );
         assert_eq!(live_name(&s, task_key(7, 2)), "7/2");
     }
 
@@ -155,5 +184,21 @@ mod tests {
             let total: u64 = i.busy.iter().map(|b| b.ns).sum();
             assert!(total <= 2 * INTERVAL_NS);
         }
+        // The intervals' run-queue waits add up to each thread's whole-run figure (the run
+        // is a whole number of intervals long), and the convoy's threads do wait.
+        for (i, th) in out.result.threads.iter().enumerate() {
+            let summed: u64 = iv
+                .iter()
+                .flat_map(|x| &x.queued)
+                .filter(|q| q.task == i as u64)
+                .map(|q| q.ns)
+                .sum();
+            assert!(
+                (summed as f64 * 1e-9 - th.queued_s).abs() < 1e-9,
+                "{}",
+                th.name
+            );
+        }
+        assert!(out.result.threads.iter().any(|t| t.queued_s > 0.01));
     }
 }

@@ -6,6 +6,7 @@ use super::matrix::MatrixEntry;
 use super::regime::{classify, Interval, PhaseRegime, Regime};
 use super::results::{LiveRep, RunValues, ScenarioResults};
 use super::rows::rows;
+use super::thread_time::phase_threads;
 use crate::live::compare::phases;
 use crate::live::host_speed::{at_speed, median_speed, HostSpeed, RunSpeed};
 use crate::live::{run_live, LiveError, LiveOptions, LiveOutcome};
@@ -58,23 +59,30 @@ pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<RunSpeed>)
     s.python.runtime = Backend::Cpython;
     let (out, intervals) = sim_with_intervals(&s, &cal);
     let names = out.thread_names;
-    let reg = regimes(&s, &intervals, |t| {
+    let name = |t: u64| {
         names
             .get(t as usize)
             .cloned()
             .unwrap_or_else(|| t.to_string())
-    });
-    RunValues::of(&out.result, reg)
+    };
+    let reg = regimes(&s, &intervals, name);
+    let threads = phase_threads(&phases(&s), &intervals, name);
+    RunValues::of(&out.result, reg, threads)
 }
 
 /// One live repetition's record.
 pub fn live_rep(s: &Scenario, out: &LiveOutcome, cal: &Calibration) -> LiveRep {
-    let reg = match &out.thread_samples {
-        Some(ts) => regimes(s, &live_intervals(ts), |k| live_name(ts, k)),
-        None => Vec::new(),
+    let (reg, threads) = match &out.thread_samples {
+        Some(ts) => {
+            let intervals = live_intervals(ts);
+            let name = |k| live_name(ts, k);
+            let reg = regimes(s, &intervals, name);
+            (reg, phase_threads(&phases(s), &intervals, name))
+        }
+        None => (Vec::new(), Vec::new()),
     };
     LiveRep {
-        values: RunValues::of(&out.result, reg),
+        values: RunValues::of(&out.result, reg, threads),
         host_speed: out.core_probe.map(|p| HostSpeed::from_probe(&p, cal)),
         busy_cores_before: out.busy_cores_before,
         warnings: out.warnings.clone(),

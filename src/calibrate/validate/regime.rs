@@ -48,7 +48,16 @@ pub struct Busy {
     pub ns: u64,
 }
 
-/// One sampling interval of a run: who ran where.
+/// Time one thread spent runnable in a run queue, waiting for a CPU, within an interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Queued {
+    /// The thread (the key of [`Busy::task`]).
+    pub task: u64,
+    /// Time waiting, ns.
+    pub ns: u64,
+}
+
+/// One sampling interval of a run: who ran where, and who waited for a CPU.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Interval {
     /// Start, ns from the run's time 0.
@@ -57,6 +66,8 @@ pub struct Interval {
     pub to_ns: i64,
     /// Busy time per thread and CPU.
     pub busy: Vec<Busy>,
+    /// Run-queue waits per thread (threads that did not wait are left out).
+    pub queued: Vec<Queued>,
 }
 
 /// A placement regime (see the module doc).
@@ -199,6 +210,7 @@ mod tests {
 
     fn iv(k: i64, busy: &[(u64, u16, u64)]) -> Interval {
         Interval {
+            queued: Vec::new(),
             from_ns: k * 50 * MS,
             to_ns: (k + 1) * 50 * MS,
             busy: busy

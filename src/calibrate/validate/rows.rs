@@ -306,6 +306,7 @@ mod tests {
                     heavy: Vec::new(),
                 })
                 .collect(),
+            threads: Vec::new(),
         }
     }
 

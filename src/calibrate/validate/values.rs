@@ -1,8 +1,9 @@
 //! What one run, live or simulated, measured for the validation table: per client, the
 //! completions in each whole second and the latency percentiles; per phase, the placement
-//! regime.
+//! regime and each thread's time on a CPU and in a run queue.
 
 use super::regime::PhaseRegime;
+use super::thread_time::PhaseThreads;
 use crate::sim::results::RunResult;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,11 +29,16 @@ pub struct RunValues {
     pub latency_us: BTreeMap<String, Percentiles>,
     /// The placement regime of each phase.
     pub regimes: Vec<PhaseRegime>,
+    /// Each thread's time on a CPU and waiting in a run queue, per phase (empty for live
+    /// repetitions recorded before it was measured).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threads: Vec<PhaseThreads>,
 }
 
 impl RunValues {
-    /// The values of a result, with the regimes classified from its samples.
-    pub fn of(r: &RunResult, regimes: Vec<PhaseRegime>) -> RunValues {
+    /// The values of a result, with the regimes classified from its samples and the threads'
+    /// times per phase.
+    pub fn of(r: &RunResult, regimes: Vec<PhaseRegime>, threads: Vec<PhaseThreads>) -> RunValues {
         RunValues {
             per_second: r
                 .clients
@@ -53,7 +59,13 @@ impl RunValues {
                 })
                 .collect(),
             regimes,
+            threads,
         }
+    }
+
+    /// The threads' times in phase `label`, if measured.
+    pub fn threads_in(&self, label: &str) -> Option<&PhaseThreads> {
+        self.threads.iter().find(|p| p.phase == label)
     }
 
     /// The regime of phase `label`, if classified.

@@ -15,8 +15,8 @@ pub struct MachineSpec {
     /// Number of CPU cores (1 to 64).
     #[serde(default = "default_cores")]
     pub cores: usize,
-    /// The OS scheduler's policy: "cfs" (Linux's Completely Fair Scheduler, the default) or
-    /// "eevdf" (Linux 6.6 on).
+    /// The OS scheduler's policy: "eevdf" (Linux 6.6 on, the default) or "cfs" (Linux's
+    /// Completely Fair Scheduler, up to 6.5).
     #[serde(default, skip_serializing_if = "is_default_scheduler")]
     pub scheduler: SchedulerKind,
 }
