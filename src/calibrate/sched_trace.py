@@ -14,6 +14,8 @@ prints, over seconds T0..T1 of the run, for each service thread:
            sched_wakeup (queued on the target CPU); `at once`: the running thread was
            preempted within 50 us; `>1ms`: waits over a millisecond and their total
   preempt  times it was switched out still runnable, and the time until it ran again
+and then every other task that ran on those CPUs in the window (the OS's own noise: kernel
+threads such as DAMON's `kdamond.0`, the supervisor's threads): spells, total, longest.
 Caveat: the GIL trace (needed for the threads' names) costs the traced run time. In the
 0.5 ms convoy the CPU-bound worker ran 38 to 54% of CPU 1 in traced runs, against 89% in the
 validation's untraced ones (`schedstat`): read this for the shape of the decisions (who waits
@@ -167,6 +169,18 @@ def main():
         for s, e, c in spells:
             cpu_time[p][c] += max(0.0, min(e, hi) - max(s, lo))
     print(f"{scenario}, seconds {t0}..{t1} of the run (GIL trace offset {off:.6f} s)")
+    others = collections.defaultdict(list)
+    comm, cur = {}, {}
+    for ts, cpu, name, kv, _ in evs:
+        if name != "sched_switch":
+            continue
+        if cpu in cur:
+            p, s = cur[cpu]
+            if p not in names and p != 0 and lo <= s <= hi:
+                others[(cpu, comm[p])].append(min(ts, hi) - s)
+        nxt = int(kv["next_pid"])
+        comm[nxt] = kv["next_comm"]
+        cur[cpu] = (nxt, ts)
     for tid in sorted(names, key=lambda t: names[t]):
         per_cpu = {c: t for c, t in sorted(cpu_time[tid].items()) if t > 0}
         if not (per_cpu or wakes[tid][0] or preempt[tid]):
@@ -179,6 +193,10 @@ def main():
               f"at once {at_once}; >1ms {len(long_waits)} ({sum(long_waits) / 1e3:.1f} ms)")
         print(f"  preempted {len(preempt[tid])}: until it ran again {stats(preempt[tid])}, "
               f"{sum(preempt[tid]) / 1e3:.1f} ms in all")
+    print("other tasks on the CPUs in the window:")
+    for (cpu, name), spells in sorted(others.items(), key=lambda kv: -sum(kv[1]))[:8]:
+        print(f"  CPU {cpu} {name:<18} {len(spells)} spells, {sum(spells) * 1e3:.1f} ms, "
+              f"longest {max(spells) * 1e3:.2f} ms")
 
 
 if __name__ == "__main__":
