@@ -64,6 +64,7 @@ def record(scenario, out):
         subprocess.run(["mount", "-t", "tracefs", "nodev", T], check=True)
     clock = re.search(r"\[(\w+)\]", tracefs("trace_clock")).group(1)
     size = tracefs("buffer_size_kb").split()[0]
+    was_on = tracefs("tracing_on").strip()
     tracefs("tracing_on", "0")
     tracefs("trace", "")
     tracefs("buffer_size_kb", "65536")
@@ -84,6 +85,7 @@ def record(scenario, out):
         tracefs("trace", "")
         tracefs("trace_clock", clock)
         tracefs("buffer_size_kb", size)
+        tracefs("tracing_on", was_on)
 
 
 def events(path):
