@@ -197,8 +197,9 @@ pub fn classify(
     }
 }
 
-/// Four decimals: what is stored (and re-read) decides the regime the same way.
-fn round4(x: f64) -> f64 {
+/// Four decimals: what is stored (and re-read) decides the regime the same way (and gives
+/// the threads' shares of [`super::thread_time`]).
+pub(super) fn round4(x: f64) -> f64 {
     (x * 1e4).round() / 1e4
 }
 

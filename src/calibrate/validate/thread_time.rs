@@ -5,7 +5,7 @@
 //! rates they produce: a thread the simulated scheduler keeps waiting much longer or shorter
 //! than Linux does names the mechanism that is off.
 
-use super::regime::Interval;
+use super::regime::{round4, Interval};
 use crate::live::compare::Phase;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -134,11 +134,6 @@ pub fn phase_threads(
             }
         })
         .collect()
-}
-
-/// Four decimals.
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
 }
 
 #[cfg(test)]
