@@ -263,10 +263,11 @@ impl Runtime {
         E: From<MachineEvent> + From<InterpEvent>,
     {
         if self.try_take(t, q) {
-            let Some(Step::Python(d)) = self.threads[t.0 as usize].pending.take() else {
+            let step = self.threads[t.0 as usize].pending.take();
+            let (Some(step @ Step::Python(d)) | Some(step @ Step::PythonLoop(d))) = step else {
                 unreachable!("GIL waiter without pending Python")
             };
-            self.run_python(t, d, q);
+            self.run_python(t, step, d, q);
             return;
         }
         let th = &self.threads[t.0 as usize];
@@ -330,7 +331,12 @@ impl Runtime {
             return;
         }
         let left = self.machine.cut(thread, q);
-        self.threads[thread.0 as usize].pending = Some(Step::Python(left));
+        let th = &mut self.threads[thread.0 as usize];
+        th.pending = Some(if th.in_loop {
+            Step::PythonLoop(left)
+        } else {
+            Step::Python(left)
+        });
         if self.drop_gil(thread, q) {
             self.machine.block(thread, q);
         } else {

@@ -31,6 +31,8 @@ pub(super) struct PyThread {
     pub phase: Phase,
     /// The step to resume after a GIL wait or a forced switch.
     pub pending: Option<Step>,
+    /// The Python it runs (or last ran) is a [`Step::PythonLoop`].
+    pub in_loop: bool,
     /// Bumped at each change of the thread's wait.
     pub wait_token: u64,
     /// The GIL's `switch_number` when the current timed wait began.
@@ -66,6 +68,7 @@ impl PyThread {
             holds: false,
             phase: Phase::Blocked,
             pending: None,
+            in_loop: false,
             wait_token: 0,
             saved_switch: 0,
             timed_out: false,

@@ -202,12 +202,12 @@ impl Runtime {
     {
         let now = q.now();
         match step {
-            Step::Python(d) => {
+            Step::Python(d) | Step::PythonLoop(d) => {
                 let th = &self.threads[t.0 as usize];
                 let has_gil = self.interps[th.interp.0 as usize].gil.is_some();
                 let may_run = !has_gil || th.holds;
                 if may_run || self.try_take(t, q) {
-                    self.run_python(t, d, q);
+                    self.run_python(t, step, d, q);
                 } else {
                     self.threads[t.0 as usize].pending = Some(step);
                     self.begin_wait(t, q);
@@ -235,19 +235,30 @@ impl Runtime {
         self.pump(q);
     }
 
-    /// Runs Python for `d` (the thread may: it holds the GIL, or there is none).
+    /// Runs `d` of the Python step `step` (the thread may: it holds the GIL, or there is
+    /// none).
     #[inline]
-    pub(super) fn run_python<E>(&mut self, t: ThreadId, d: SimDuration, q: &mut EventQueue<E>)
-    where
+    pub(super) fn run_python<E>(
+        &mut self,
+        t: ThreadId,
+        step: Step,
+        d: SimDuration,
+        q: &mut EventQueue<E>,
+    ) where
         E: From<MachineEvent> + From<InterpEvent>,
     {
         let th = &mut self.threads[t.0 as usize];
         th.phase = Phase::Python;
-        // Python works in its interpreter's objects, whose hot lines follow the core that
-        // last ran it.
-        let memory = MemoryDomain(u32::from(th.interp.0));
+        th.in_loop = matches!(step, Step::PythonLoop(_));
         self.trace.record(q.now(), t, ThreadActivity::Python);
-        self.machine.compute_in(t, d, memory, q);
+        if th.in_loop {
+            self.machine.compute_compact(t, d, q);
+        } else {
+            // Python works in its interpreter's objects, whose hot lines follow the core that
+            // last ran it.
+            let memory = MemoryDomain(u32::from(th.interp.0));
+            self.machine.compute_in(t, d, memory, q);
+        }
         // A drop request already pending: noticed at the first check.
         self.notice_pending_request(t, q);
     }

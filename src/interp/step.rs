@@ -7,6 +7,10 @@ use crate::kernel::SimDuration;
 pub enum Step {
     /// Run Python code for this long: needs the interpreter's GIL (if it has one).
     Python(SimDuration),
+    /// Run a tight Python loop for this long (a few cache lines of code and data, such as
+    /// the prime core's trial division): needs the GIL like [`Step::Python`], but runs at
+    /// full speed on cold caches (see [`crate::machine::Machine::compute_compact`]).
+    PythonLoop(SimDuration),
     /// A system call or native code that releases the GIL, for this long on the CPU.
     Release(SimDuration),
     /// Release the GIL and sleep until [`Runtime::wake`](super::Runtime::wake).

@@ -11,6 +11,14 @@ use super::refill::MemoryDomain;
 use super::{CoreId, Machine, MachineEvent, Notice, RunQueues, ThreadId, ThreadRunState};
 use crate::kernel::{EventQueue, SimDuration, SimTime};
 
+/// What a burst's work touches: the wide working set of general code (an interpreter's
+/// request path), optionally in a shared memory, or a few cache lines (a tight loop).
+#[derive(Clone, Copy)]
+enum Footprint {
+    Wide(Option<MemoryDomain>),
+    Compact,
+}
+
 impl Machine {
     /// Starts a burst of `work` for a thread that is on a core with nothing to do.
     pub fn compute<E: From<MachineEvent>>(
@@ -19,7 +27,7 @@ impl Machine {
         work: SimDuration,
         q: &mut EventQueue<E>,
     ) {
-        self.start_burst(t, work, None, q);
+        self.start_burst(t, work, Footprint::Wide(None), q);
     }
 
     /// Starts a burst of `work` in the shared memory `domain` (see [`MemoryDomain`]) for a
@@ -31,14 +39,33 @@ impl Machine {
         domain: MemoryDomain,
         q: &mut EventQueue<E>,
     ) {
-        self.start_burst(t, work, Some(domain), q);
+        self.start_burst(t, work, Footprint::Wide(Some(domain)), q);
+    }
+
+    /// Starts a burst of `work` whose code and data are a few cache lines (a tight loop,
+    /// such as the prime core's trial division) for a thread that is on a core with nothing
+    /// to do. It runs at full speed whatever the caches hold: it pays no cold start
+    /// ([`MachineCosts::cold_work`]), no halt refill and no migration refill, and leaves those
+    /// windows to the work after it. Evidence (Intel host, 2026-12-02,
+    /// `src/calibrate/cold_probe.py`): `find_nth_prime(100)` takes 617 µs right away and 632
+    /// µs after 5 ms asleep (+2.4%), where the model's cold window, applied to it, added
+    /// about 700 µs; `src/calibrate/refill_probe.py --prime` shows no halt refill either.
+    ///
+    /// [`MachineCosts::cold_work`]: super::MachineCosts::cold_work
+    pub fn compute_compact<E: From<MachineEvent>>(
+        &mut self,
+        t: ThreadId,
+        work: SimDuration,
+        q: &mut EventQueue<E>,
+    ) {
+        self.start_burst(t, work, Footprint::Compact, q);
     }
 
     fn start_burst<E: From<MachineEvent>>(
         &mut self,
         t: ThreadId,
         work: SimDuration,
-        domain: Option<MemoryDomain>,
+        footprint: Footprint,
         q: &mut EventQueue<E>,
     ) {
         let th = &mut self.threads[t.0 as usize];
@@ -50,6 +77,11 @@ impl Machine {
         let c = th.core.expect("running thread has a core");
         // A wake-up it made of a deeply halted vCPU lengthened the call that made it; after a
         // start on such a vCPU, its first work runs on cold caches.
+        let Footprint::Wide(domain) = footprint else {
+            let work = SimDuration(work.0 + std::mem::take(&mut th.owed));
+            self.begin_segment(t, c, work, q);
+            return;
+        };
         let extra = if th.cold_left > 0 {
             // The fixed extra: every burst's, or the window's first burst's only (a fresh
             // window has all of `cold_work` left), as the host's traces say
@@ -75,6 +107,17 @@ impl Machine {
         let owed = std::mem::take(&mut th.owed);
         let refill = self.refill_extra(c, work.0, domain);
         let work = SimDuration(work.0 + extra + owed + refill);
+        self.begin_segment(t, c, work, q);
+    }
+
+    /// Puts the burst of `work` (all extras included) on core `c`'s timeline.
+    fn begin_segment<E: From<MachineEvent>>(
+        &mut self,
+        t: ThreadId,
+        c: super::CoreId,
+        work: SimDuration,
+        q: &mut EventQueue<E>,
+    ) {
         let th = &mut self.threads[t.0 as usize];
         th.remaining = work.0;
         th.has_burst = true;

@@ -56,18 +56,38 @@ mod tests {
         Machine::new(2, costs, RngStreams::new(1).stream("w"))
     }
 
-    /// Runs `t`'s burst of `work` in `domain` to its end; returns how long it took.
+    /// A machine with `costs` and one thread, woken on core 0 (halted until then), on it with
+    /// nothing to do.
+    fn woken_after_a_halt(costs: MachineCosts) -> (Machine, EventQueue<MachineEvent>, ThreadId) {
+        let mut m = machine(costs);
+        let mut q = EventQueue::new();
+        let t = m.spawn(&[CoreId(0)]);
+        m.wake(t, None, &mut q);
+        while m.state(t) != ThreadRunState::Running || m.next_notice() != Some(Notice::Idle(t)) {
+            let (_, ev) = q.pop().expect("the wake-up arrives");
+            m.handle(ev, &mut q);
+        }
+        (m, q, t)
+    }
+
+    /// How a test burst runs.
+    enum How {
+        Plain,
+        Compact,
+    }
+
+    /// Runs `t`'s burst of `work` to its end; returns how long it took.
     fn burst(
         m: &mut Machine,
         q: &mut EventQueue<MachineEvent>,
         t: ThreadId,
         work: u64,
-        domain: Option<MemoryDomain>,
+        how: How,
     ) -> u64 {
         let start = q.now().0;
-        match domain {
-            Some(d) => m.compute_in(t, SimDuration(work), d, q),
-            None => m.compute(t, SimDuration(work), q),
+        match how {
+            How::Plain => m.compute(t, SimDuration(work), q),
+            How::Compact => m.compute_compact(t, SimDuration(work), q),
         }
         loop {
             let (_, ev) = q.pop().expect("the burst ends");
@@ -88,18 +108,26 @@ mod tests {
             ctx_switch: SimDuration::ZERO,
             ..MachineCosts::default()
         };
-        let mut m = machine(costs);
-        let mut q = EventQueue::new();
-        let t = m.spawn(&[CoreId(0)]);
-        m.wake(t, None, &mut q);
-        while m.state(t) != ThreadRunState::Running || m.next_notice() != Some(Notice::Idle(t)) {
-            let (_, ev) = q.pop().expect("the wake-up arrives");
-            m.handle(ev, &mut q);
-        }
+        let (mut m, mut q, t) = woken_after_a_halt(costs);
         // 60 µs all in the window (+30), then 40 in and 20 out (+20), then none.
-        assert_eq!(burst(&mut m, &mut q, t, 60_000, None), 90_000);
-        assert_eq!(burst(&mut m, &mut q, t, 60_000, None), 80_000);
-        assert_eq!(burst(&mut m, &mut q, t, 60_000, None), 60_000);
+        assert_eq!(burst(&mut m, &mut q, t, 60_000, How::Plain), 90_000);
+        assert_eq!(burst(&mut m, &mut q, t, 60_000, How::Plain), 80_000);
+        assert_eq!(burst(&mut m, &mut q, t, 60_000, How::Plain), 60_000);
+    }
+
+    #[test]
+    fn a_tight_loop_after_a_halt_runs_at_full_speed_and_leaves_the_windows() {
+        let costs = MachineCosts {
+            halt_refill_work: SimDuration::from_micros(100),
+            halt_refill_slowdown: 1.5,
+            migration_refill: SimDuration::from_micros(7),
+            ctx_switch: SimDuration::ZERO,
+            ..MachineCosts::default()
+        };
+        let (mut m, mut q, t) = woken_after_a_halt(costs);
+        assert_eq!(burst(&mut m, &mut q, t, 60_000, How::Compact), 60_000);
+        // The refill window is still whole for the work after it.
+        assert_eq!(burst(&mut m, &mut q, t, 60_000, How::Plain), 90_000);
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl World {
         match self.spec.executor {
             ExecutorKind::Inline => {
                 let d = self.compute(&mut r);
-                self.push(t, Step::Python(d), Effect::None);
+                self.push(t, Step::PythonLoop(d), Effect::None);
                 self.reply_steps(t, r);
             }
             ExecutorKind::Thread | ExecutorKind::Interpreter => {

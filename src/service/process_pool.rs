@@ -107,7 +107,7 @@ impl World {
             Step::Python(c.pickle_py + c.process_worker_py),
             Effect::None,
         );
-        self.push(t, Step::Python(d), Effect::None);
+        self.push(t, Step::PythonLoop(d), Effect::None);
         self.push(t, Step::Python(c.pickle_py), Effect::None);
         self.push_waking_call(t, c.pipe_write, Effect::ResultReady(r));
         self.first(t)

@@ -14,7 +14,8 @@ impl World {
         };
         let d = self.compute(&mut r);
         self.push(t, Step::Release(costs.recv), Effect::None);
-        self.push(t, Step::Python(costs.conn_thread_py + d), Effect::None);
+        self.push(t, Step::Python(costs.conn_thread_py), Effect::None);
+        self.push(t, Step::PythonLoop(d), Effect::None);
         self.push_waking_call(t, costs.send, Effect::SendReply(r));
         // The send returns holding the GIL again; the thread loops back to recv.
         self.push(t, Step::Python(costs.conn_after_send_py), Effect::None);

@@ -56,12 +56,13 @@ impl World {
             // Pickle the call, enter the sub-interpreter, run, come back with the result.
             self.push(t, Step::Python(c.pickle_py), Effect::None);
             self.push(t, Step::Release(c.interp_switch), Effect::SetInterp(sub));
-            self.push(t, Step::Python(c.pickle_py + d), Effect::None);
+            self.push(t, Step::Python(c.pickle_py), Effect::None);
+            self.push(t, Step::PythonLoop(d), Effect::None);
             self.push(t, Step::Python(c.pickle_py), Effect::None);
             self.push(t, Step::Release(c.interp_switch), Effect::SetInterp(main));
             self.push(t, Step::Python(c.pickle_py), Effect::None);
         } else {
-            self.push(t, Step::Python(d), Effect::None);
+            self.push(t, Step::PythonLoop(d), Effect::None);
         }
         self.push(t, Step::Python(c.worker_done_py), Effect::None);
         // call_soon_threadsafe writes the loop's self-pipe.

@@ -96,6 +96,11 @@ pub struct Row {
     pub rel_error: Option<f64>,
     /// The tolerance of this row.
     pub tolerance: f64,
+    /// The host speed `sim` was taken at when it is not the scenario's `speed_used`: the
+    /// median of the repetitions in the simulation's regime, when only some fell in it
+    /// (see [`super::measure::resimulate`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim_speed: Option<f64>,
 }
 
 impl Row {
@@ -269,6 +274,7 @@ fn row(
         } else {
             LATENCY_TOLERANCE
         },
+        sim_speed: None,
     }
 }
 
