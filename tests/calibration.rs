@@ -175,6 +175,10 @@ fn bad_toml_errors_name_the_key() {
     }
     let e = Calibration::from_toml_str("[core.rust\n", "broken").unwrap_err();
     assert!(e.to_string().contains("broken"), "{e}");
+    // Stall percentiles out of order.
+    let text = format!("{GOOD}\n[machine]\nstall_p10 = \"20us\"\nstall_p50 = \"10us\"\n");
+    let e = Calibration::from_toml_str(&text, "stalls").unwrap_err();
+    assert!(e.to_string().contains("machine.stall_p50"), "{e}");
 }
 
 #[test]

@@ -78,8 +78,8 @@ impl Machine {
         // A wake-up it made of a deeply halted vCPU lengthened the call that made it; after a
         // start on such a vCPU, its first work runs on cold caches.
         let Footprint::Wide(domain) = footprint else {
-            let work = SimDuration(work.0 + std::mem::take(&mut th.owed));
-            self.begin_segment(t, c, work, q);
+            let work = work.0 + std::mem::take(&mut th.owed);
+            self.begin_segment(t, c, SimDuration(work), q);
             return;
         };
         let extra = if th.cold_left > 0 {
@@ -110,7 +110,8 @@ impl Machine {
         self.begin_segment(t, c, work, q);
     }
 
-    /// Puts the burst of `work` (all extras included) on core `c`'s timeline.
+    /// Puts the burst of `work` (all extras included) on core `c`'s timeline, with the
+    /// core's stalls within it.
     fn begin_segment<E: From<MachineEvent>>(
         &mut self,
         t: ThreadId,
@@ -118,6 +119,7 @@ impl Machine {
         work: SimDuration,
         q: &mut EventQueue<E>,
     ) {
+        let work = SimDuration(work.0 + self.plan_stalls(c, work.0));
         let th = &mut self.threads[t.0 as usize];
         th.remaining = work.0;
         th.has_burst = true;
@@ -153,9 +155,10 @@ impl Machine {
         core.busy_ns += done;
         core.segment = Segment::Between;
         core.token += 1;
+        let unpassed = self.unplan_stalls(c, done);
         let th = &mut self.threads[t.0 as usize];
         th.cpu_time += done;
-        let left = th.remaining - done;
+        let left = th.remaining - done - unpassed;
         th.remaining = 0;
         th.has_burst = false;
         self.update_curr(c, now);
@@ -196,6 +199,7 @@ impl Machine {
                 let done = now - start;
                 self.cores[ci].busy_ns += done;
                 self.cores[ci].segment = Segment::Between;
+                self.stalls_passed(c);
                 let th = &mut self.threads[t.0 as usize];
                 th.cpu_time += done;
                 th.remaining = 0;

@@ -47,6 +47,13 @@ pub(super) struct Core {
     /// Work (nominal ns) still to run slower after its last halt
     /// (`MachineCosts::halt_refill_work`).
     pub refill_left: u64,
+    /// Busy time (ns) until its next stall (`u64::MAX`: not drawn yet;
+    /// `MachineCosts::stall_every`).
+    pub stall_in: u64,
+    /// The current segment's planned stalls: (ns after its start, length).
+    pub stalls: Vec<(u64, u64)>,
+    /// How much of the current segment's work its stalls were drawn for (ns).
+    pub stalls_until: u64,
 }
 
 impl Core {
@@ -65,6 +72,9 @@ impl Core {
             idle_since: 0,
             halted: true,
             refill_left: 0,
+            stall_in: u64::MAX,
+            stalls: Vec::new(),
+            stalls_until: 0,
         }
     }
 

@@ -15,13 +15,15 @@ impl Machine {
         let ci = c.0 as usize;
         self.update_curr(c, now);
         let cur = self.cores[ci].current.take().expect("preempt an idle core");
-        let th = &mut self.threads[cur.0 as usize];
         if let Segment::Burst { start } = self.cores[ci].segment {
             let done = now - start;
-            th.remaining -= done;
+            let unpassed = self.unplan_stalls(c, done);
+            let th = &mut self.threads[cur.0 as usize];
+            th.remaining -= done + unpassed;
             th.cpu_time += done;
             self.cores[ci].busy_ns += done;
         }
+        let th = &mut self.threads[cur.0 as usize];
         th.state = ThreadRunState::Queued;
         th.queued_since = now;
         self.cores[ci].queue.push(cur);
@@ -99,8 +101,11 @@ impl Machine {
         let ci = c.0 as usize;
         let t = self.cores[ci].current.expect("switched in");
         let now = q.now().0;
-        let th = &self.threads[t.0 as usize];
-        if th.has_burst {
+        if self.threads[t.0 as usize].has_burst {
+            let work = self.threads[t.0 as usize].remaining;
+            let stalls = self.plan_stalls(c, work);
+            let th = &mut self.threads[t.0 as usize];
+            th.remaining += stalls;
             let core = &mut self.cores[ci];
             core.segment = Segment::Burst { start: now };
             core.token += 1;

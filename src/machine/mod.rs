@@ -64,6 +64,7 @@ pub mod invariants;
 mod policy;
 mod refill;
 mod scheduler;
+mod stalls;
 mod system;
 mod threads;
 mod tick;

@@ -14,6 +14,7 @@
 //!   finite relative error.
 //! - `meta.cpus`, when given, at least 1. The other `[meta]` keys are free text.
 //! - `machine.cold_slowdown`, `machine.halt_refill_slowdown`: factors, finite, 1 to 100.
+//! - `machine.stall_p10` to `machine.stall_max`: each at least the one before.
 //! - `[service]` and `[machine]`: durations (their parser already refuses negative, fractional
 //!   nanosecond and unit-less values), each at most one second: these are per-step costs of
 //!   microseconds and scheduler periods of milliseconds; a second or more is no measurement.
@@ -247,6 +248,25 @@ pub(super) fn check(cal: &Calibration) -> Result<(), Failure> {
         trace_fit(f)?;
     }
     if let Some(m) = &cal.machine {
+        // A stall's percentiles in order (each at least the one before).
+        let stalls = [
+            ("machine.stall_p10", m.stall_p10),
+            ("machine.stall_p50", m.stall_p50),
+            ("machine.stall_p90", m.stall_p90),
+            ("machine.stall_p99", m.stall_p99),
+            ("machine.stall_max", m.stall_max),
+        ];
+        for w in stalls.windows(2) {
+            if w[1].1 < w[0].1 {
+                return Err((
+                    w[1].0.to_string(),
+                    format!(
+                        "must be at least {} ({:?}), got {:?}",
+                        w[0].0, w[0].1, w[1].1
+                    ),
+                ));
+            }
+        }
         // Factors on cold and refilling work: 1 (no slowdown) to 100.
         for (key, factor) in [
             ("machine.cold_slowdown", m.cold_slowdown),
