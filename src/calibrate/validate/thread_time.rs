@@ -76,7 +76,7 @@ impl PhaseThreads {
 }
 
 /// The threads' times in each phase of `phases`, from the `intervals` that lie within it;
-/// `name` names a task. Pool workers are named by rank ([`ranked_names`]), those of one name
+/// `name` names a task. Pool workers are named by rank (`ranked_names`), those of one name
 /// summed; threads are listed by name; shares have four decimals (what is stored is what is
 /// compared).
 pub fn phase_threads(
