@@ -263,11 +263,12 @@ impl Runtime {
         E: From<MachineEvent> + From<InterpEvent>,
     {
         if self.try_take(t, q) {
-            let step = self.threads[t.0 as usize].pending.take();
-            let (Some(step @ Step::Python(d)) | Some(step @ Step::PythonLoop(d))) = step else {
-                unreachable!("GIL waiter without pending Python")
+            let (d, in_loop) = match self.threads[t.0 as usize].pending.take() {
+                Some(Step::Python(d)) => (d, false),
+                Some(Step::PythonLoop(d)) => (d, true),
+                _ => unreachable!("GIL waiter without pending Python"),
             };
-            self.run_python(t, step, d, q);
+            self.run_python(t, d, in_loop, q);
             return;
         }
         let th = &self.threads[t.0 as usize];

@@ -207,7 +207,7 @@ impl Runtime {
                 let has_gil = self.interps[th.interp.0 as usize].gil.is_some();
                 let may_run = !has_gil || th.holds;
                 if may_run || self.try_take(t, q) {
-                    self.run_python(t, step, d, q);
+                    self.run_python(t, d, matches!(step, Step::PythonLoop(_)), q);
                 } else {
                     self.threads[t.0 as usize].pending = Some(step);
                     self.begin_wait(t, q);
@@ -235,23 +235,23 @@ impl Runtime {
         self.pump(q);
     }
 
-    /// Runs `d` of the Python step `step` (the thread may: it holds the GIL, or there is
-    /// none).
+    /// Runs Python for `d`, a tight loop's if `in_loop` (the thread may: it holds the GIL,
+    /// or there is none).
     #[inline]
     pub(super) fn run_python<E>(
         &mut self,
         t: ThreadId,
-        step: Step,
         d: SimDuration,
+        in_loop: bool,
         q: &mut EventQueue<E>,
     ) where
         E: From<MachineEvent> + From<InterpEvent>,
     {
         let th = &mut self.threads[t.0 as usize];
         th.phase = Phase::Python;
-        th.in_loop = matches!(step, Step::PythonLoop(_));
+        th.in_loop = in_loop;
         self.trace.record(q.now(), t, ThreadActivity::Python);
-        if th.in_loop {
+        if in_loop {
             self.machine.compute_compact(t, d, q);
         } else {
             // Python works in its interpreter's objects, whose hot lines follow the core that

@@ -75,13 +75,14 @@ impl Machine {
             "compute on a thread not on a core"
         );
         let c = th.core.expect("running thread has a core");
-        // A wake-up it made of a deeply halted vCPU lengthened the call that made it; after a
-        // start on such a vCPU, its first work runs on cold caches.
+        // A tight loop pays only what a wake-up it made owes (see `compute_compact`).
         let Footprint::Wide(domain) = footprint else {
             let work = work.0 + std::mem::take(&mut th.owed);
             self.begin_segment(t, c, SimDuration(work), q);
             return;
         };
+        // A wake-up it made of a deeply halted vCPU lengthened the call that made it; after a
+        // start on such a vCPU, its first work runs on cold caches.
         let extra = if th.cold_left > 0 {
             // The fixed extra: every burst's, or the window's first burst's only (a fresh
             // window has all of `cold_work` left), as the host's traces say
