@@ -13,9 +13,13 @@ machine, 5,000 items, three times each:
     N=1: 5,008 switches-in, 0.8 to 1.2 us of run_delay each, 0.4 to 0.6% of the time
     N=2: 11,250 switches-in per worker (4.5 per item in all), 2.6 to 3.4 us each, 2.9 to 3.9%
          of the time per worker
-The simulation's two workers are switched in once per item they run and wait for CPU 1 0% of
-the time: with two waiters, CPython and Linux switch each worker in about twice per item (who
-wakes whom is still to be traced), which the model does not have.
+Why, from a GIL trace of the same run (2026-12-03 00:51 UTC; the preload library of `execsim live --gil-trace`,
+EXECSIM_GIL_TRACE_DIR set): the worker that gets an item calls `sem_post` 0.4 us after it takes
+the GIL, because CPython 3.11's `SimpleQueue.get` releases the queue's lock after popping
+whenever it holds it (`Modules/_queuemodule.c`); that wakes the other worker, whose `sem_wait`
+returns, which waits about 19 us for the GIL, holds it 0.32 us (median; 0.21 to 0.40 p10..p90),
+finds the list empty and sleeps again: 1,250 such wakes per worker for 2,500 items each. The
+simulation models it as `service::SimpleQueue` (`worker_requeue_py` is that 0.32 us).
 """
 
 import os

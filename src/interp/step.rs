@@ -7,9 +7,10 @@ use crate::kernel::SimDuration;
 pub enum Step {
     /// Run Python code for this long: needs the interpreter's GIL (if it has one).
     Python(SimDuration),
-    /// Run a tight Python loop for this long (a few cache lines of code and data, such as
-    /// the prime core's trial division): needs the GIL like [`Step::Python`], but runs at
-    /// full speed on cold caches (see [`crate::machine::Machine::compute_compact`]).
+    /// Run code whose code and data are a few cache lines for this long (a tight Python loop
+    /// such as the prime core's trial division, or a short C path such as a woken queue
+    /// getter's re-check): needs the GIL like [`Step::Python`], but runs at full speed on
+    /// cold caches (see [`crate::machine::Machine::compute_compact`]).
     PythonLoop(SimDuration),
     /// A system call or native code that releases the GIL, for this long on the CPU.
     Release(SimDuration),

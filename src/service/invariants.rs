@@ -113,8 +113,8 @@ impl World {
             conn.client_inbox.iter().for_each(&mut add);
         }
         let p = &self.pool;
+        p.work.items().for_each(&mut add);
         for q in [
-            &p.queue,
             &p.pending,
             &p.feed_buffer,
             &p.call_pipe,

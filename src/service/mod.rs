@@ -5,8 +5,8 @@
 //! affinities); [`World::new`] builds it; no file format is known here.
 //!
 //! One file per concept: [`event_loop`](self) (the asyncio loop: selector wait, ready events,
-//! self-pipe wake-ups), the pools (`thread_pool.rs`, also the interpreter pool;
-//! `process_pool.rs` with its feeder and manager threads and worker processes),
+//! self-pipe wake-ups), the pools (`thread_pool.rs`, also the interpreter pool, whose work
+//! queue is CPython's [`SimpleQueue`]; `process_pool.rs` with its feeder and manager threads and worker processes),
 //! `thread_per_connection.rs` (the lesson's earlier server shape) and `client.rs` (closed and
 //! open loop). Each thread keeps a short queue of `(step, effect)` pairs; an effect (a
 //! request reaching the server's socket, a future completing, a reply arriving) applies when
@@ -24,13 +24,16 @@ mod costs;
 mod event_loop;
 mod invariants;
 mod process_pool;
+mod simple_queue;
 mod spec;
 mod thread_per_connection;
 mod thread_pool;
+mod worker_at;
 mod world;
 
 pub use costs::ServiceCosts;
 pub use invariants::{CONSERVATION, CORRECT_REPLY};
+pub use simple_queue::SimpleQueue;
 pub use spec::{
     Affinity, Arrivals, ClientGroup, ClientMode, ExecutorKind, Pacing, RequestArgs, ServerKind,
     ServiceSpec,

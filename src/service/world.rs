@@ -1,7 +1,9 @@
 //! The world: machine, runtime and service state, and the dispatch of events and effects.
 
 use super::costs::ServiceCosts;
+use super::simple_queue::SimpleQueue;
 use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec};
+use super::worker_at::WorkerAt;
 use crate::interp::{InterpEvent, InterpId, PyNotice, Runtime, Step};
 use crate::kernel::{
     EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey, Violation,
@@ -158,11 +160,16 @@ pub(super) struct Client {
 /// Pool state shared by the executors.
 #[derive(Default)]
 pub(super) struct Pool {
-    pub queue: VecDeque<Request>,
+    // Thread pool.
+    pub work: SimpleQueue<Request>,
+    /// `_idle_semaphore`'s value: workers back from an item, not yet claimed by a submit.
+    pub idle_permits: u32,
+    /// Where each worker is in its loop.
+    pub worker_at: Vec<WorkerAt>,
+    // Process pool.
     pub idle: VecDeque<ThreadId>,
     pub workers: Vec<ThreadId>,
     pub sub_interps: Vec<InterpId>,
-    // Process pool.
     pub started: bool,
     pub pending: VecDeque<Request>,
     pub in_call_queue: usize,
@@ -380,7 +387,7 @@ impl World {
         match self.slots[t.0 as usize].role {
             ThreadRole::EventLoop => self.plan_loop(t),
             ThreadRole::Client(c) => self.plan_client(t, c, q),
-            ThreadRole::PoolWorker(w) => self.plan_pool_worker(t, w),
+            ThreadRole::PoolWorker(w) => self.plan_pool_worker(t, w, q),
             ThreadRole::Manager => self.plan_manager(t),
             ThreadRole::Feeder => self.plan_feeder(),
             ThreadRole::ProcessWorker(_) => self.plan_process_worker_t(t),
