@@ -33,9 +33,9 @@
 //! // release of the lock wakes the second, for nothing.
 //! assert_eq!(q.put("job"), Some(1));
 //! assert!(q.woken(1));
-//! assert_eq!(q.get_holding_gil(1), Some(("job", Some(2))));
+//! assert_eq!(q.get_after_wait(1), Some(("job", Some(2))));
 //! assert!(q.woken(2));
-//! assert_eq!(q.get_holding_gil(2), None);
+//! assert_eq!(q.get_after_wait(2), None);
 //! ```
 
 use std::collections::VecDeque;
@@ -83,12 +83,11 @@ impl<T, W: Copy + PartialEq> SimpleQueue<T, W> {
     }
 
     /// A sleeper woken by a `sem_post` runs: true if its `sem_wait` takes the semaphore
-    /// (it then retakes the GIL and calls [`get_holding_gil`](Self::get_holding_gil)), false
-    /// if another thread took it first (it sleeps again, at the back).
+    /// (it then retakes the GIL and calls [`get_after_wait`](Self::get_after_wait)), false if
+    /// another thread took it first (it sleeps again, at the back).
     pub fn woken(&mut self, w: W) -> bool {
         if self.free {
             self.free = false;
-            self.locked = true;
             true
         } else {
             self.sleepers.push_back(w);
@@ -96,9 +95,17 @@ impl<T, W: Copy + PartialEq> SimpleQueue<T, W> {
         }
     }
 
-    /// `get()` by `w`, holding the GIL, back at the top of its loop (a fresh call, or after
-    /// [`woken`](Self::woken) returned true): the item and the sleeper its release of the
-    /// lock wakes, or `None` if `w` finds the list empty and goes to sleep on the lock.
+    /// `get()` by `w`, back with the GIL after [`woken`](Self::woken) returned true: it
+    /// sets `locked` (only now: a `put` before it saw the flag clear and released nothing),
+    /// then goes on as [`get_holding_gil`](Self::get_holding_gil).
+    pub fn get_after_wait(&mut self, w: W) -> Option<(T, Option<W>)> {
+        self.locked = true;
+        self.get_holding_gil(w)
+    }
+
+    /// `get()` by `w`, holding the GIL, at the top of its loop: the item and the sleeper its
+    /// release of the lock wakes, or `None` if `w` finds the list empty and goes to sleep on
+    /// the lock.
     pub fn get_holding_gil(&mut self, w: W) -> Option<(T, Option<W>)> {
         if let Some(item) = self.items.pop_front() {
             let woken = if self.locked {
@@ -157,7 +164,7 @@ mod tests {
         for i in 0..5 {
             assert_eq!(q.put(i), Some(0));
             assert!(q.woken(0));
-            assert_eq!(q.get_holding_gil(0), Some((i, None)));
+            assert_eq!(q.get_after_wait(0), Some((i, None)));
             assert_eq!(q.get_holding_gil(0), None);
         }
     }
@@ -169,7 +176,7 @@ mod tests {
         assert_eq!(q.get_holding_gil(1), None);
         assert_eq!(q.put(7), Some(0));
         assert!(q.woken(0));
-        assert_eq!(q.get_holding_gil(0), Some((7, Some(1))));
+        assert_eq!(q.get_after_wait(0), Some((7, Some(1))));
         // Worker 0 finishes first and takes the free lock before 1 runs: 1 sleeps again.
         assert_eq!(q.get_holding_gil(0), None);
         assert!(!q.woken(1));
@@ -187,7 +194,23 @@ mod tests {
         assert_eq!(q.put(2), None);
         assert_eq!(q.get_holding_gil(0), Some((1, None)));
         assert!(q.woken(1));
-        assert_eq!(q.get_holding_gil(1), Some((2, None)));
+        assert_eq!(q.get_after_wait(1), Some((2, None)));
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn a_put_while_a_woken_getter_retakes_the_gil_releases_nothing() {
+        let mut q: SimpleQueue<u32, u8> = SimpleQueue::new();
+        assert_eq!(q.get_holding_gil(0), None);
+        assert_eq!(q.get_holding_gil(1), None);
+        assert_eq!(q.put(1), Some(0));
+        assert!(q.woken(0));
+        // 0 has the semaphore but not yet the GIL: `locked` is still clear, so this put
+        // wakes nobody.
+        assert_eq!(q.put(2), None);
+        assert_eq!(q.get_after_wait(0), Some((1, Some(1))));
+        assert!(q.woken(1));
+        assert_eq!(q.get_after_wait(1), Some((2, None)));
         assert!(q.is_empty());
     }
 }

@@ -71,7 +71,12 @@ impl World {
             WorkerAt::ItemDone => self.pool.idle_permits += 1,
             WorkerAt::Started | WorkerAt::Retook => {}
         }
-        let Some((mut r, woken)) = self.pool.work.get_holding_gil(t) else {
+        let got = if *at == WorkerAt::Retook {
+            self.pool.work.get_after_wait(t)
+        } else {
+            self.pool.work.get_holding_gil(t)
+        };
+        let Some((mut r, woken)) = got else {
             // The GIL is released and the worker sleeps on the queue's lock.
             self.pool.worker_at[w as usize] = WorkerAt::Asleep;
             return (Step::Block, Effect::None);
