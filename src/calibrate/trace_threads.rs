@@ -104,6 +104,9 @@ pub fn worker_samples(segs: &[Segment], out: &mut Samples) {
                 push("pipe_write", span_ns(&s.before));
             }
             (Call::Send, w) if is_sem_wait(w) => push("worker_after_wake_py", s.held_ns),
+            // Woken on the work queue's lock with nothing to get: straight back to waiting
+            // (`service::SimpleQueue`).
+            (a, b) if is_sem_wait(a) && is_sem_wait(b) => push("worker_requeue_py", s.held_ns),
             _ => {}
         }
     }
@@ -129,5 +132,46 @@ pub fn ping_pong_samples(
             (Call::Send, Call::Recv) => push(after_send, s.held_ns),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::SimTime;
+
+    fn span(call: Call, from_ns: u64, to_ns: u64) -> CallSpan {
+        CallSpan {
+            call,
+            arg: 0,
+            ret: Some(0),
+            from_ns,
+            to_ns,
+        }
+    }
+
+    fn seg(after: Call, before: Call, held_ns: u64) -> Segment {
+        Segment {
+            after: span(after, 0, 10),
+            before: span(before, 100, 110),
+            from: SimTime(10),
+            held_ns,
+            marks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_worker_woken_for_nothing_gives_a_requeue_sample() {
+        let segs = [
+            seg(Call::SemWait, Call::Send, 6_000),
+            seg(Call::Send, Call::SemWait, 2_800),
+            seg(Call::SemWait, Call::SemWait, 320),
+        ];
+        let mut out = Samples::new();
+        worker_samples(&segs, &mut out);
+        assert_eq!(out["worker_done_py"], [6_000]);
+        assert_eq!(out["worker_after_wake_py"], [2_800]);
+        assert_eq!(out["worker_requeue_py"], [320]);
+        assert_eq!(out["pipe_write"], [10]);
     }
 }

@@ -84,7 +84,8 @@ pub struct ServiceCosts {
     /// worker's `get` released the lock after taking the item, [`super::SimpleQueue`]): its
     /// GIL hold before it sleeps again. Also the start of every woken `get`'s hold, which the
     /// traces count in `worker_done_py`. Measured with `src/calibrate/queue_waiters_probe.py`
-    /// under the GIL trace: 0.32 µs median (0.21 to 0.40 µs, p10 to p90), Intel Xeon host.
+    /// under the GIL trace: 0.32 µs median (0.21 to 0.40 µs, p10 to p90), Intel Xeon host;
+    /// `calibrate --from-trace` measures it from `thread-split` when that trace shows it.
     pub worker_requeue_py: SimDuration,
     /// Starting a new pool thread (`threading.Thread.start` and bootstrap).
     pub thread_start: SimDuration,
