@@ -54,13 +54,13 @@ pub struct SimpleQueue<T, W = crate::machine::ThreadId> {
     sleepers: VecDeque<W>,
 }
 
-impl<T, W: Copy + PartialEq> Default for SimpleQueue<T, W> {
+impl<T, W: Copy> Default for SimpleQueue<T, W> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<T, W: Copy + PartialEq> SimpleQueue<T, W> {
+impl<T, W: Copy> SimpleQueue<T, W> {
     /// An empty queue whose lock is free.
     pub fn new() -> Self {
         SimpleQueue {

@@ -160,6 +160,8 @@ pub(super) struct Client {
 /// Pool state shared by the executors.
 #[derive(Default)]
 pub(super) struct Pool {
+    pub workers: Vec<ThreadId>,
+    pub sub_interps: Vec<InterpId>,
     // Thread pool.
     pub work: SimpleQueue<Request>,
     /// `_idle_semaphore`'s value: workers back from an item, not yet claimed by a submit.
@@ -168,8 +170,6 @@ pub(super) struct Pool {
     pub worker_at: Vec<WorkerAt>,
     // Process pool.
     pub idle: VecDeque<ThreadId>,
-    pub workers: Vec<ThreadId>,
-    pub sub_interps: Vec<InterpId>,
     pub started: bool,
     pub pending: VecDeque<Request>,
     pub in_call_queue: usize,
