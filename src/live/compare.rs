@@ -14,6 +14,7 @@
 //! Python steps and system calls are scaled by the same ratio: measured, they follow the
 //! core's speed (see [`super::host_speed::at_speed`]).
 
+use super::cold_start::{self, ColdProbe};
 use super::host_speed::{self, HostSpeed};
 use super::stats::{median, min_max};
 use super::{run_live, LiveError, LiveOptions, LiveOutcome};
@@ -136,6 +137,10 @@ pub struct Comparison {
     /// runs'); None: the service's costs followed the prime core's ratio.
     #[serde(default)]
     pub service_speed_used: Option<f64>,
+    /// The runs' median cold-start probe and the model's extra for the same round trip,
+    /// ns ([`super::cold_start`]): reported, not simulated.
+    #[serde(default)]
+    pub cold_start: Option<(ColdProbe, f64)>,
 }
 
 impl Comparison {
@@ -242,17 +247,15 @@ pub fn compare(
     }
     let speed_used = host_speed::median_ratio(&speeds);
     let speed_service = host_speed::median_service_ns(&speeds);
-    let sim_cal = match speed_used {
-        Some(r) => host_speed::at_speed(
-            cal,
-            &host_speed::RunSpeed {
-                ratio: r,
-                service_ns: speed_service,
-            },
-            true,
-        ),
+    let run_speed = host_speed::median_speed(&speeds);
+    let sim_cal = match &run_speed {
+        Some(v) => host_speed::at_speed(cal, v, true),
         None => cal.clone(),
     };
+    let cold_start = run_speed.and_then(|v| v.cold).map(|c| {
+        let machine = sim_cal.machine.unwrap_or_default();
+        (c, cold_start::model_extra_ns(&machine, c.warm_ns))
+    });
     let mut sim_scenario = s.clone();
     sim_scenario.python.runtime = opts.backend;
     let sim = simulate(&sim_scenario, &sim_cal, &SimOptions::default()).result;
@@ -268,20 +271,13 @@ pub fn compare(
         host_speed: speeds,
         speed_used,
         service_speed_used: speed_service,
+        cold_start,
     })
 }
 
-impl fmt::Display for Comparison {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "scenario {}: simulation vs live {} ({}), {} repetition{}",
-            self.scenario,
-            self.backend,
-            self.runtime,
-            self.live.len(),
-            if self.live.len() == 1 { "" } else { "s" }
-        )?;
+impl Comparison {
+    /// The speeds the simulation used and the cold start the runs measured, one line each.
+    fn write_speeds(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.speed_used {
             Some(r) => {
                 let each: Vec<String> = self
@@ -304,6 +300,31 @@ impl fmt::Display for Comparison {
             }
             None => writeln!(f, "simulated at the calibration's prime-core speed")?,
         }
+        if let Some((c, model)) = self.cold_start {
+            writeln!(
+                f,
+                "cold start: +{:.1} us per round trip after {} ms asleep (median of the runs' probes), the model's +{:.1} us (reported, not simulated)",
+                c.extra_ns() / 1e3,
+                cold_start::PROBE_IDLE_NS / 1_000_000,
+                model / 1e3
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Comparison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "scenario {}: simulation vs live {} ({}), {} repetition{}",
+            self.scenario,
+            self.backend,
+            self.runtime,
+            self.live.len(),
+            if self.live.len() == 1 { "" } else { "s" }
+        )?;
+        self.write_speeds(f)?;
         writeln!(
             f,
             "{:<10} {:<16} {:>7} {:>10} {:>10} {:>21} {:>9}",
@@ -430,6 +451,7 @@ mod tests {
             host_speed: Vec::new(),
             speed_used: None,
             service_speed_used: None,
+            cold_start: None,
         };
         let m = c.live_median_run();
         assert_eq!(m.clients[0].per_second, [20, 101]);

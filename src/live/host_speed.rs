@@ -37,6 +37,7 @@
 //! another (±4% around the median, against CPython's 2×).
 
 use crate::kernel::SimDuration;
+use crate::live::cold_start::{ColdProbe, PROBE_IDLE_NS};
 use crate::live::protocol::CoreProbe;
 use crate::live::stats::median;
 use crate::sim::calibration::Calibration;
@@ -84,6 +85,10 @@ pub struct HostSpeed {
     /// The same after the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_after_ns: Option<f64>,
+    /// The cold-start probe before the run ([`crate::live::cold_start`]); None for a run
+    /// recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold: Option<ColdProbe>,
 }
 
 /// The speed one simulation of a live run uses: the prime core's ratio to the calibration
@@ -94,6 +99,9 @@ pub struct RunSpeed {
     pub ratio: f64,
     /// The request path's probe, ns per round trip.
     pub service_ns: Option<f64>,
+    /// The runs' median cold-start probe, when they measured it: reported, not simulated
+    /// ([`crate::live::cold_start`] says why).
+    pub cold: Option<ColdProbe>,
 }
 
 impl HostSpeed {
@@ -120,6 +128,10 @@ impl HostSpeed {
             probe_after_ns: probe.after_ns,
             service_before_ns: probe.service_before_ns,
             service_after_ns: probe.service_after_ns,
+            cold: match (probe.service_warm_rt_ns, probe.service_cold_rt_ns) {
+                (Some(warm_ns), Some(cold_ns)) => Some(ColdProbe { warm_ns, cold_ns }),
+                _ => None,
+            },
         }
     }
 
@@ -136,6 +148,8 @@ impl HostSpeed {
                     after_ns: self.probe_after_ns,
                     service_before_ns: self.service_before_ns,
                     service_after_ns: self.service_after_ns,
+                    service_warm_rt_ns: self.cold.map(|c| c.warm_ns),
+                    service_cold_rt_ns: self.cold.map(|c| c.cold_ns),
                 },
                 cal,
             ),
@@ -186,6 +200,15 @@ impl HostSpeed {
             .map_or(String::new(), |ns| {
                 format!("; request path {:.1} us per round trip", ns / 1e3)
             })
+            + &self.cold.map_or(String::new(), |c| {
+                format!(
+                    "; cold start +{:.1} us per round trip after {} ms asleep ({:.1} against {:.1})",
+                    c.extra_ns() / 1e3,
+                    PROBE_IDLE_NS / 1_000_000,
+                    c.cold_ns / 1e3,
+                    c.warm_ns / 1e3
+                )
+            })
     }
 }
 
@@ -211,9 +234,11 @@ pub fn median_service_ns(speeds: &[HostSpeed]) -> Option<f64> {
 
 /// The speed to simulate several runs at: their median ratio and median request-path probe.
 pub fn median_speed(speeds: &[HostSpeed]) -> Option<RunSpeed> {
+    let colds: Vec<ColdProbe> = speeds.iter().filter_map(|s| s.cold).collect();
     median_ratio(speeds).map(|ratio| RunSpeed {
         ratio,
         service_ns: median_service_ns(speeds),
+        cold: ColdProbe::median(&colds),
     })
 }
 
@@ -301,6 +326,8 @@ mod tests {
             after_ns: Some(2.2 * predicted),
             service_before_ns: None,
             service_after_ns: None,
+            service_warm_rt_ns: None,
+            service_cold_rt_ns: None,
         };
         let h = HostSpeed::from_probe(&probe, &cal);
         assert!((h.ratio_before - 2.0).abs() < 1e-12);
@@ -355,6 +382,7 @@ mod tests {
         RunSpeed {
             ratio,
             service_ns: None,
+            cold: None,
         }
     }
 
@@ -367,6 +395,7 @@ mod tests {
         let run = RunSpeed {
             ratio: 3.0,
             service_ns: Some(50_000.0),
+            cold: None,
         };
         assert!((service_factor(&cal, &run) - 1.25).abs() < 1e-12);
         // A run without the probe falls back on the prime core's speed.
@@ -386,6 +415,7 @@ mod tests {
             probe_after_ns: None,
             service_before_ns: Some(b),
             service_after_ns: Some(b + 2_000.0),
+            cold: None,
         });
         let m = median_speed(&speeds).unwrap();
         assert_eq!(m.ratio, 1.0);

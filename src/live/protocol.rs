@@ -97,6 +97,13 @@ pub struct CoreProbe {
     /// The same after the run.
     #[serde(default)]
     pub service_after_ns: Option<f64>,
+    /// The cold-start probe before the run (`probe_cold`): median thread CPU time of one
+    /// round trip back to back, ns (None: an older service).
+    #[serde(default)]
+    pub service_warm_rt_ns: Option<f64>,
+    /// The same right after the thread slept 5 ms.
+    #[serde(default)]
+    pub service_cold_rt_ns: Option<f64>,
 }
 
 /// What the service is asked to probe (`probe` in its configuration).

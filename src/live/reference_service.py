@@ -41,6 +41,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -95,14 +96,8 @@ SERVICE_PROBE_ROUNDS = 100  # round trips per timing
 SERVICE_PROBE_REPS = 3  # timings per probe (the shortest is kept)
 
 
-def probe_service(rounds=SERVICE_PROBE_ROUNDS, reps=SERVICE_PROBE_REPS):
-    """The request path's speed in this process: thread CPU time per round trip of one line
-    between two asyncio streams of a fresh event loop in this thread, over a TCP connection on
-    127.0.0.1 (the same asyncio code as the service: `StreamWriter.write`, `readline`, the
-    selector's `epoll_wait`, the transports' `send`/`recv`, futures and task steps; no thread
-    waits, so no wake-up is timed), shortest of `reps` timings of `rounds` round trips, in
-    nanoseconds per round trip. execsim scales the service's costs by it
-    (src/live/host_speed.rs: the prime core alone does not follow the request path's speed)."""
+def loopback_pair():
+    """Two connected TCP sockets on 127.0.0.1 (ephemeral port, Nagle off), for the probes."""
     lsock = socket.socket()
     try:
         lsock.bind(("127.0.0.1", 0))
@@ -113,6 +108,18 @@ def probe_service(rounds=SERVICE_PROBE_ROUNDS, reps=SERVICE_PROBE_REPS):
         lsock.close()
     for sk in (a, b):
         sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return a, b
+
+
+def probe_service(rounds=SERVICE_PROBE_ROUNDS, reps=SERVICE_PROBE_REPS):
+    """The request path's speed in this process: thread CPU time per round trip of one line
+    between two asyncio streams of a fresh event loop in this thread, over a TCP connection on
+    127.0.0.1 (the same asyncio code as the service: `StreamWriter.write`, `readline`, the
+    selector's `epoll_wait`, the transports' `send`/`recv`, futures and task steps; no thread
+    waits, so no wake-up is timed), shortest of `reps` timings of `rounds` round trips, in
+    nanoseconds per round trip. execsim scales the service's costs by it
+    (src/live/host_speed.rs: the prime core alone does not follow the request path's speed)."""
+    a, b = loopback_pair()
     loop = asyncio.new_event_loop()
 
     async def main():
@@ -131,6 +138,48 @@ def probe_service(rounds=SERVICE_PROBE_ROUNDS, reps=SERVICE_PROBE_REPS):
         w1.close()
         w2.close()
         return best / rounds
+
+    try:
+        return loop.run_until_complete(main())
+    finally:
+        loop.close()
+
+
+COLD_PROBE_IDLE_S = 0.005  # how long the thread sleeps before each timed cold round trip
+COLD_PROBE_ROUNDS = 31  # round trips timed each way (the medians are kept)
+
+
+def probe_cold(idle_s=COLD_PROBE_IDLE_S, rounds=COLD_PROBE_ROUNDS):
+    """The request path's cold start in this process: thread CPU time of single asyncio round
+    trips (as in `probe_service`) right after the thread slept `idle_s` (its vCPU halted that
+    long), against the same round trips back to back; medians of `rounds` each, ns per round
+    trip, as (warm, cold). The cache lines a halted vCPU's host CPU lost to other work are
+    what the cold ones pay again: how much depends on what else the host runs, so it is
+    measured in each run and reported (src/live/cold_start.rs)."""
+    a, b = loopback_pair()
+    loop = asyncio.new_event_loop()
+
+    async def main():
+        r1, w1 = await asyncio.open_connection(sock=a)
+        r2, w2 = await asyncio.open_connection(sock=b)
+
+        async def round_trip(i):
+            t0 = time.thread_time_ns()
+            w1.write(b"%d\n" % i)
+            n = int(await r2.readline())
+            w2.write(b"%d\n" % n)
+            await r1.readline()
+            return time.thread_time_ns() - t0
+
+        warm, cold = [], []
+        for i in range(rounds):
+            await round_trip(i)
+            warm.append(await round_trip(i))
+            time.sleep(idle_s)  # blocks the thread: its vCPU halts
+            cold.append(await round_trip(i))
+        w1.close()
+        w2.close()
+        return statistics.median(warm), statistics.median(cold)
 
     try:
         return loop.run_until_complete(main())
@@ -498,6 +547,7 @@ def main():
             # Before anything else runs in this process: the core's speed at the run's start.
             probe["before_ns"] = probe_core(probe["n"], probe["reps"])
             probe["service_before_ns"] = probe_service()
+            probe["service_warm_rt_ns"], probe["service_cold_rt_ns"] = probe_cold()
         sys.setswitchinterval(cfg["switch_interval_s"])
         ready, holder = [], []
         server = asyncio_server if cfg["server_kind"] == "asyncio" else thread_per_connection_server

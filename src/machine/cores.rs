@@ -34,6 +34,9 @@ pub(super) struct Core {
     pub queue: Vec<ThreadId>,
     /// Woken threads on their way to this core's queue.
     pub incoming: u32,
+    /// When the wake-up that kicked this core's halted vCPU arrives (meaningful while
+    /// threads are on their way to an otherwise empty core): later wake-ups ride on that kick.
+    pub kicked_until: u64,
     /// The thread that ran here last (switching back to it costs no context switch).
     pub last_thread: Option<ThreadId>,
     pub tick_token: u64,
@@ -65,6 +68,7 @@ impl Core {
             token: 0,
             queue: Vec::new(),
             incoming: 0,
+            kicked_until: 0,
             last_thread: None,
             tick_token: 0,
             tick_pending: false,
