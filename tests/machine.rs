@@ -205,6 +205,31 @@ fn threads_stay_on_their_allowed_cores_even_with_another_core_idle() {
 }
 
 #[test]
+fn with_wake_on_prev_a_woken_thread_queues_on_its_busy_core_beside_an_idle_one() {
+    // Z is woken while X's wake-up is on its way to core 0, their first allowed core: with
+    // this VM kind's placement (`wake_on_prev`, the defaults) Z queues behind X although core
+    // 1 is idle; with upstream Linux's it takes idle core 1.
+    for (on_prev, z_core) in [(true, None), (false, Some(CoreId(1)))] {
+        let costs = MachineCosts {
+            wake_on_prev: on_prev,
+            ..exact_machine_costs()
+        };
+        let mut sim = ScriptedMachine::sim(2, costs);
+        let x = sim.model.thread(&[], &[Compute(FOREVER)]);
+        let z = sim.model.thread(&[], &[Compute(ms(3)), Block]);
+        wake_at(&mut sim, x, SimTime::ZERO);
+        wake_at(&mut sim, z, SimTime::ZERO);
+        run_to(&mut sim, at(ms(1)));
+        let m = &sim.model.machine;
+        assert_eq!(m.running_on(CoreId(0)), Some(x), "wake_on_prev = {on_prev}");
+        assert_eq!(m.running_on(CoreId(1)).map(|_| CoreId(1)), z_core);
+        if on_prev {
+            assert_eq!(m.queued(CoreId(0)), &[z]);
+        }
+    }
+}
+
+#[test]
 fn a_core_going_idle_pulls_a_thread_waiting_on_another_core() {
     let costs = exact_machine_costs();
     let (c, wi) = (costs.ctx_switch, costs.wake_idle);

@@ -129,6 +129,19 @@ pub struct MachineCosts {
     /// (commit 2ae891b82695, also backported to 6.6 stable; 0.75 ms before). CFS ignores
     /// it.
     pub base_slice: SimDuration,
+    /// Whether a woken thread goes back to the core it last ran on even when that core is
+    /// busy and another is idle (true), or Linux's upstream placement applies (false: an idle
+    /// core if any, else the waker's; see `src/machine/wakeup.rs`). True on this VM kind: its
+    /// kernel (6.18.44-fc, booted with `sched_vcpu_pack=15`, not an upstream option) packs
+    /// wake-ups onto the vCPUs already in use. Its own trace (`sched_waking` to the next
+    /// `sched_switch` of the wakee, seconds 3 to 6 of validation `15`, AMD EPYC host,
+    /// 2026-12-03): woken by a thread on its previous vCPU while the other vCPU was idle, a
+    /// light thread stayed on the busy previous vCPU 696 times of 745 (the other one 650 of
+    /// 694, the CPU-bound connection 37 of 46); woken from the other vCPU while both were
+    /// busy, the CPU-bound connection stayed 29 times of 30. Upstream's placement moved the
+    /// CPU-bound connection 225 times a second in the simulation, where live it ran 95% of
+    /// its time on one vCPU.
+    pub wake_on_prev: bool,
 }
 
 impl Default for MachineCosts {
@@ -163,6 +176,7 @@ impl Default for MachineCosts {
             min_granularity: SimDuration::from_micros(1_500),
             wakeup_granularity: SimDuration::from_millis(2),
             base_slice: SimDuration::from_micros(700),
+            wake_on_prev: true,
         }
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! - **Placement** (`select_task_rq_fair`, simplified): the previous core if it is idle; else
 //!   any idle allowed core (scanning from the previous one); else the waker's core if allowed
-//!   (wake-affine); else the previous core if allowed; else the first allowed core. A
+//!   (wake-affine); else the previous core if allowed; else the first allowed core. With
+//!   `MachineCosts::wake_on_prev` (this VM kind's kernel packs wake-ups onto vCPUs in use)
+//!   the previous core whenever it is allowed, busy or not. A
 //!   thread the policy still holds on a core's run queue (EEVDF's delayed dequeue) goes back
 //!   there with no placement (`ttwu_runnable`).
 //! - **Latency** depends on the target: onto an idle core (on a VM, a halted vCPU must be
@@ -149,7 +151,7 @@ impl Machine {
             .map(|c| c.0 as usize)
             .filter(|&c| th.allowed_on(c))
             .unwrap_or_else(|| th.affinity.trailing_zeros() as usize);
-        if self.cores[prev].is_idle() {
+        if self.cores[prev].is_idle() || self.costs.wake_on_prev {
             return CoreId(prev as u16);
         }
         for k in 1..n {

@@ -46,10 +46,12 @@ pub fn just_before(t: SimTime) -> SimTime {
 
 /// The default machine costs with the random wake-up jitter off and no halted vCPUs (a core
 /// never idles past the host's halt-poll window), so that every time is a closed form of
-/// `wake_idle`, `wake_busy` and the step costs. [`halting_machine_costs`] turns the halted
-/// vCPU back on.
+/// `wake_idle`, `wake_busy` and the step costs, and with upstream Linux's wake-up placement
+/// (`wake_on_prev` off: an idle core first), the one these closed forms were written for.
+/// [`halting_machine_costs`] turns the halted vCPU back on.
 pub fn exact_machine_costs() -> MachineCosts {
     MachineCosts {
+        wake_on_prev: false,
         wake_jitter: SimDuration::ZERO,
         wake_halted_jitter: SimDuration::ZERO,
         halt_poll: SimDuration::from_secs(3_600),
