@@ -11,7 +11,8 @@
 //!
 //! The same holds for each earlier host's set under `validation/hosts/` (its own results,
 //! known misses and calibration): hosts of one VM kind differ (an AMD EPYC and an Intel Xeon
-//! host on 2026-12-02), and the model must stay right on each with that host's calibration.
+//! host on 2026-12-02, another AMD EPYC on 2026-12-03), and the model must stay right on each
+//! with that host's calibration.
 
 use execsim::calibrate::validate::matrix::load_matrix;
 use execsim::calibrate::validate::misses::KnownMisses;
@@ -31,6 +32,9 @@ fn committed() -> ValidationResults {
 
 /// The AMD EPYC host's set (the embedded calibration's host until 2026-12-02, afternoon).
 const AMD: &str = "validation/hosts/amd-epyc-2026-12-02";
+
+/// The AMD EPYC host of 2026-12-03 (family 0x1a), simulated with its own calibration.
+const AMD_1203: &str = "validation/hosts/amd-epyc-2026-12-03";
 
 fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
@@ -61,6 +65,11 @@ fn the_committed_table_is_the_models_and_misses_are_listed() {
 #[test]
 fn the_amd_hosts_table_is_the_models_and_misses_are_listed() {
     check_set(AMD, &format!("{AMD}/known-misses.toml"));
+}
+
+#[test]
+fn the_second_amd_hosts_table_is_the_models_and_misses_are_listed() {
+    check_set(AMD_1203, &format!("{AMD_1203}/known-misses.toml"));
 }
 
 /// The checks of the module documentation for the results in `dir` and the misses listed in
