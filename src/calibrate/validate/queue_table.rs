@@ -59,11 +59,13 @@ pub fn queue_rows(results: &ValidationResults) -> Vec<QueueRow> {
     let mut rows = Vec::new();
     for s in &results.scenarios {
         for sim in &s.sim.threads {
-            let live: Vec<&PhaseThreads> = s
+            let live_named: Vec<PhaseThreads> = s
                 .live
                 .iter()
                 .filter_map(|l| l.values.threads_in(&sim.phase))
+                .map(|p| with_sim_connection_names(p, sim))
                 .collect();
+            let live: Vec<&PhaseThreads> = live_named.iter().collect();
             if live.is_empty() {
                 continue;
             }
@@ -92,6 +94,42 @@ pub fn queue_rows(results: &ValidationResults) -> Vec<QueueRow> {
         }
     }
     rows
+}
+
+/// `live` with its connection threads (the thread-per-connection server's, `conn-K` in the
+/// order the live server accepted them) under the simulation's names for them (`conn:` and
+/// the client's name), matched by CPU time within the phase: the busiest live one takes the
+/// busiest simulated one's name, and so on (the CPU-bound connections are alike; the light
+/// one is the least busy on both sides). Live ones left over keep their names.
+fn with_sim_connection_names(live: &PhaseThreads, sim: &PhaseThreads) -> PhaseThreads {
+    // A phase's connection threads (names starting with `prefix`), busiest first.
+    let conns = |p: &'_ PhaseThreads, prefix: &str| {
+        let mut v: Vec<ThreadTime> = p
+            .threads
+            .iter()
+            .filter(|t| t.thread.starts_with(prefix))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| {
+            b.cpu
+                .total_cmp(&a.cpu)
+                .then_with(|| a.thread.cmp(&b.thread))
+        });
+        v
+    };
+    let (sim_conns, live_conns) = (conns(sim, "conn:"), conns(live, "conn-"));
+    let renamed: Vec<(String, String)> = live_conns
+        .iter()
+        .zip(&sim_conns)
+        .map(|(l, s)| (l.thread.clone(), s.thread.clone()))
+        .collect();
+    let mut out = live.clone();
+    for t in &mut out.threads {
+        if let Some((_, to)) = renamed.iter().find(|(from, _)| *from == t.thread) {
+            t.thread = to.clone();
+        }
+    }
+    out
 }
 
 /// The table of the rows shown, then how many agree.
@@ -165,6 +203,37 @@ mod tests {
         assert!(!row(0.20, 0.36).agrees());
         assert!(!row(0.01, 0.015).shown());
         assert!(row(0.0, 0.02).shown());
+    }
+
+    #[test]
+    fn live_connections_take_the_simulated_names_by_cpu_rank() {
+        let t = |name: &str, cpu: f64| ThreadTime {
+            thread: name.into(),
+            cpu,
+            queued: 0.01,
+        };
+        let phase = |threads| PhaseThreads {
+            phase: "during cpu".into(),
+            threads,
+        };
+        let sim = phase(vec![
+            t("conn:simple", 0.01),
+            t("conn:cpu-0", 0.48),
+            t("conn:cpu-1", 0.50),
+            t("event-loop", 0.2),
+        ]);
+        let live = phase(vec![
+            t("conn-0", 0.007),
+            t("conn-1", 0.45),
+            t("conn-2", 0.47),
+            t("client:simple", 0.01),
+        ]);
+        let named = with_sim_connection_names(&live, &sim);
+        let names: Vec<&str> = named.threads.iter().map(|t| t.thread.as_str()).collect();
+        assert_eq!(
+            names,
+            ["conn:simple", "conn:cpu-0", "conn:cpu-1", "client:simple"]
+        );
     }
 
     #[test]
