@@ -14,6 +14,8 @@ prints, over seconds T0..T1 of the run, for each service thread:
            sched_wakeup (queued on the target CPU); `at once`: the running thread was
            preempted within 50 us; `>1ms`: waits over a millisecond and their total
   preempt  times it was switched out still runnable, and the time until it ran again
+then where each woken thread ran next against the vCPU it last ran on (`placement`: stayed /
+moved, by where the waker ran and which vCPUs were busy),
 and then every other task that ran on those CPUs in the window (the OS's own noise: kernel
 threads such as DAMON's `kdamond.0`, the supervisor's threads): spells, total, longest.
 Caveat: the GIL trace (needed for the threads' names) costs the traced run time. In the
@@ -121,6 +123,41 @@ def stats(v):
     return f"n {n} p50 {v[n // 2]:.0f} p90 {v[int(n * .9)]:.0f} max {v[-1]:.0f} us"
 
 
+def placement(evs, names, lo, hi):
+    """Where each service thread woken in [lo, hi] ran next, against the vCPU it ran on last:
+    counted by where its waker ran (on that vCPU or another), whether that vCPU was busy
+    (running someone else) and whether any other vCPU was idle. Upstream Linux takes an idle
+    vCPU when the previous one is busy (`select_idle_sibling`); this VM kind's kernel, booted
+    with `sched_vcpu_pack=15`, mostly stays (MachineCosts::wake_on_prev)."""
+    running, last, pending = {}, {}, {}
+    cases = collections.defaultdict(lambda: collections.Counter())
+    for ts, cpu, name, kv, pid in evs:
+        if name == "sched_switch":
+            nxt = int(kv["next_pid"])
+            running[cpu] = nxt
+            if nxt in pending:
+                key, prev = pending.pop(nxt)
+                cases[nxt][key + ("stayed" if cpu == prev else "moved",)] += 1
+            last[nxt] = cpu
+        elif name == "sched_waking":
+            t = int(kv["pid"])
+            if t not in names or t not in last or not lo <= ts <= hi:
+                continue
+            prev = last[t]
+            others = [c for c in running if c != prev]
+            key = ("waker on prev" if cpu == prev else "waker elsewhere",
+                   "prev busy" if running.get(prev, 0) not in (0, t) else "prev idle",
+                   "other idle" if any(running[c] == 0 for c in others) else "others busy")
+            pending[t] = (key, prev)
+    print("wake-up placement (stayed on the previous vCPU / moved), by case:")
+    for tid in sorted(cases, key=lambda t: names[t]):
+        by = collections.defaultdict(lambda: [0, 0])
+        for (w, p, o, r), n in cases[tid].items():
+            by[(w, p, o)][r == "moved"] += n
+        row = "; ".join(f"{w}, {p}, {o}: {a}/{b}" for (w, p, o), (a, b) in sorted(by.items()))
+        print(f"  {names[tid]:<16} {row}")
+
+
 def main():
     scenario, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     out = "/tmp/execsim-sched-trace.txt"
@@ -195,6 +232,7 @@ def main():
               f"at once {at_once}; >1ms {len(long_waits)} ({sum(long_waits) / 1e3:.1f} ms)")
         print(f"  preempted {len(preempt[tid])}: until it ran again {stats(preempt[tid])}, "
               f"{sum(preempt[tid]) / 1e3:.1f} ms in all")
+    placement(evs, names, lo, hi)
     print("other tasks on the CPUs in the window:")
     for (cpu, name), spells in sorted(others.items(), key=lambda kv: -sum(kv[1]))[:8]:
         print(f"  CPU {cpu} {name:<18} {len(spells)} spells, {sum(spells) * 1e3:.1f} ms, "

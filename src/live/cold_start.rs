@@ -37,6 +37,7 @@
 //! assert_eq!(model_extra_ns(&warm, probe.warm_ns), 0.0);
 //! ```
 
+use crate::live::stats::median;
 use crate::machine::MachineCosts;
 use serde::{Deserialize, Serialize};
 
@@ -68,26 +69,12 @@ impl ColdProbe {
         if probes.is_empty() {
             return None;
         }
-        let med = |f: fn(&ColdProbe) -> f64| {
-            let mut v: Vec<f64> = probes.iter().map(f).collect();
-            v.sort_by(f64::total_cmp);
-            let n = v.len();
-            if n % 2 == 1 {
-                v[n / 2]
-            } else {
-                (v[n / 2 - 1] + v[n / 2]) / 2.0
-            }
-        };
+        let med = |f: fn(&ColdProbe) -> f64| median(&probes.iter().map(f).collect::<Vec<_>>());
         Some(ColdProbe {
-            warm_ns: round4(med(|p| p.warm_ns)),
-            cold_ns: round4(med(|p| p.cold_ns)),
+            warm_ns: med(|p| p.warm_ns),
+            cold_ns: med(|p| p.cold_ns),
         })
     }
-}
-
-/// `x` rounded to 4 decimals (a value written to JSON and read back simulates the same).
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
 }
 
 /// The extra the model gives the probe's round trip (`warm_ns` of work after

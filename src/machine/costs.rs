@@ -133,14 +133,15 @@ pub struct MachineCosts {
     /// busy and another is idle (true), or Linux's upstream placement applies (false: an idle
     /// core if any, else the waker's; see `src/machine/wakeup.rs`). True on this VM kind: its
     /// kernel (6.18.44-fc, booted with `sched_vcpu_pack=15`, not an upstream option) packs
-    /// wake-ups onto the vCPUs already in use. Its own trace (`sched_waking` to the next
-    /// `sched_switch` of the wakee, seconds 3 to 6 of validation `15`, AMD EPYC host,
-    /// 2026-12-03): woken by a thread on its previous vCPU while the other vCPU was idle, a
-    /// light thread stayed on the busy previous vCPU 696 times of 745 (the other one 650 of
-    /// 694, the CPU-bound connection 37 of 46); woken from the other vCPU while both were
-    /// busy, the CPU-bound connection stayed 29 times of 30. Upstream's placement moved the
-    /// CPU-bound connection 225 times a second in the simulation, where live it ran 95% of
-    /// its time on one vCPU.
+    /// wake-ups onto the vCPUs already in use. Its own trace of validation `15` (AMD EPYC
+    /// host, 2026-12-03, seconds 3 to 5.5; the `placement` section of
+    /// `python3 src/calibrate/sched_trace.py validation/scenarios/15-tpc-cpu-bound-1.toml 3
+    /// 5.5`): woken by a thread on its previous vCPU, that vCPU busy and the other idle, the
+    /// light connection thread stayed 328 times of 347 (the light client 296 of 318, the
+    /// CPU-bound connection 18 of 23); woken from the other vCPU with both busy, the CPU-bound
+    /// connection stayed 12 of 12. Upstream's placement moved the CPU-bound connection 225
+    /// times a second in the simulation, where live it ran 95% of its time on one vCPU. Live
+    /// still moves about one wake-up in ten; the model none.
     pub wake_on_prev: bool,
 }
 
