@@ -349,6 +349,9 @@ fn sigkill_of_execsim_leaves_nothing_cpython_backend() {
     }
 }
 
+/// In the CPython service's command line (its JSON configuration), not in a speed probe's.
+const SERVICE_ROLE: &str = "\"role\":\"service\"";
+
 fn options(backend: Backend) -> LiveOptions {
     let mut o = LiveOptions::new(backend);
     o.exe = Some(PathBuf::from(env!("CARGO_BIN_EXE_execsim")));
@@ -365,7 +368,10 @@ fn wait_for_child(parent: i32, program: &str, needle: &str, after: Duration) -> 
     let runs = |p: &Proc| {
         let argv0 = p.cmdline.split(' ').next().unwrap_or("");
         let file = argv0.rsplit('/').next().unwrap_or("");
-        file.starts_with(program) && p.cmdline.contains(needle) && p.state != 'Z'
+        // The whole command line (`Proc` keeps its first 100 characters).
+        let full = std::fs::read(format!("/proc/{}/cmdline", p.pid)).unwrap_or_default();
+        let full = String::from_utf8_lossy(&full).replace('\0', " ");
+        file.starts_with(program) && full.contains(needle) && p.state != 'Z'
     };
     let found = loop {
         let found = all_pids()
@@ -436,8 +442,10 @@ fn killed_cpython_service_is_named_and_its_seconds_kept() {
         return;
     };
     let (e, pid, took) = kill_during_run_live(Backend::Cpython, |me| {
-        // Time 0 is 0.6 s after start-up; by 3.2 s two seconds have been reported.
-        wait_for_child(me, "python", " -I -c ", Duration::from_millis(3200))
+        // Time 0 is 0.6 s after start-up; by 3.2 s two seconds have been reported. (The
+        // service, not one of the speed probes that run before it: its configuration names
+        // its role.)
+        wait_for_child(me, "python", SERVICE_ROLE, Duration::from_millis(3200))
     });
     // 17 s of the run were left: returning within 5 s means it did not wait for them.
     assert!(took < Duration::from_secs(5), "run_live took {took:?}");
@@ -483,7 +491,8 @@ fn killed_pool_worker_is_named_by_the_service() {
         " __live worker ",
     )];
     if python {
-        cases.push((Backend::Cpython, "python", " -I -c ", " -I -c "));
+        // Pool workers are forked: they keep the service's command line.
+        cases.push((Backend::Cpython, "python", SERVICE_ROLE, SERVICE_ROLE));
     }
     for (backend, program, service, worker) in cases {
         let (e, pid, took) = kill_during_run_live(backend, |me| {

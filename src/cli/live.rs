@@ -142,7 +142,8 @@ pub fn live(args: LiveArgs) -> Result<()> {
     }
     let speed = out
         .core_probe
-        .map(|p| crate::live::host_speed::HostSpeed::from_probe(&p, &cal));
+        .as_ref()
+        .map(|p| crate::live::host_speed::HostSpeed::from_probe(p, &cal));
     if args.json {
         let mut v = serde_json::to_value(&out.result)?;
         if let (Some(obj), Some(h)) = (v.as_object_mut(), &speed) {

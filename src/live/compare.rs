@@ -242,7 +242,11 @@ pub fn compare(
             warnings.push(format!("repetition {}: {w}", k + 1));
         }
         runtime = out.runtime.clone();
-        speeds.extend(out.core_probe.map(|p| HostSpeed::from_probe(&p, cal)));
+        speeds.extend(
+            out.core_probe
+                .as_ref()
+                .map(|p| HostSpeed::from_probe(p, cal)),
+        );
         live.push(out.result);
     }
     let speed_used = host_speed::median_ratio(&speeds);

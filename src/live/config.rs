@@ -106,10 +106,10 @@ pub struct ChildConfig {
     /// Rust backend: emulate CPython's GIL in the service's process.
     #[serde(default)]
     pub gil: Option<EmulatedGil>,
-    /// CPython service: time the prime core before and after the run
-    /// ([`crate::live::host_speed`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probe: Option<super::protocol::ProbePlan>,
+    /// CPython service: time the request path's cold start before the run
+    /// ([`crate::live::cold_start`]).
+    #[serde(default)]
+    pub cold_probe: bool,
 }
 
 /// Largest n a live run accepts for checking replies (the sieve behind the expected p_n).
@@ -201,10 +201,7 @@ pub fn service_config(s: &Scenario, watchdog_s: f64) -> Result<ChildConfig, Stri
         t0_ns: None,
         watchdog_s,
         gil: None,
-        probe: Some(super::protocol::ProbePlan {
-            n: super::host_speed::PROBE_N,
-            reps: super::host_speed::PROBE_REPS,
-        }),
+        cold_probe: true,
     })
 }
 

@@ -10,6 +10,7 @@ use std::process::Command;
 pub const REFERENCE_SERVICE: &str = concat!(
     include_str!("../workload/lesson_core.py"),
     include_str!("lifeline.py"),
+    include_str!("speed_probe.py"),
     include_str!("reference_service.py")
 );
 

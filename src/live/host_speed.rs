@@ -1,5 +1,5 @@
-//! The host's speed measured in each live run: how fast the prime core runs in the CPython
-//! service process at the run's start and end, against the calibration.
+//! The host's speed measured around each live run: how fast the prime core and the request
+//! path run on the host just before the run and just after, against the calibration.
 //!
 //! **Why.** On a shared VM the CPython interpreter's speed is not a constant of the machine:
 //! measured on the 2-vCPU VM this crate was built on, `find_nth_prime(100)` costs about 85 or
@@ -9,11 +9,15 @@
 //! code is what suffers from whatever else the host runs). A calibration measured once can be
 //! off by 2× for a given live run.
 //!
-//! **How.** The reference service (`reference_service.py`, `probe_core`) calls
-//! `find_nth_prime(`[`PROBE_N`]`)` [`PROBE_REPS`] times in its main thread, before the service
-//! and the clients start and again after the run's last second, and keeps the shortest
-//! **thread CPU time** (`time.thread_time_ns`: waits for the GIL or for a CPU are not counted, so the
-//! probe after the run measures speed, not contention). Divided by the calibration's
+//! **How.** Before the service starts and after it is killed, execsim runs a few short
+//! Python processes ([`crate::live::speed_probe`]: each started with an environment of a
+//! different size, the fast mode of their readings kept, for the reason that module gives);
+//! each calls `find_nth_prime(`[`PROBE_N`](crate::live::speed_probe::PROBE_N)`)`
+//! [`PROBE_REPS`](crate::live::speed_probe::PROBE_REPS) times and keeps the shortest
+//! **thread CPU time** (`time.thread_time_ns`: waits for a CPU are not counted). (Until
+//! 2026-12-03 the service timed it in its own main thread, before the clients started and
+//! after the run's last second; the records of those runs read the same way.) Divided by the
+//! calibration's
 //! prediction for the exact op counts of `find_nth_prime(PROBE_N)`
 //! ([`crate::workload::prime::op_count`], [`CoreCost::nanos`]) this gives the **ratio** of
 //! the run's speed to the calibration's (2.0: twice as slow); the run's ratio is the mean of
@@ -38,18 +42,11 @@
 
 use crate::kernel::SimDuration;
 use crate::live::cold_start::{ColdProbe, PROBE_IDLE_NS};
-use crate::live::protocol::CoreProbe;
+use crate::live::speed_probe::{CoreProbe, ProbeReading};
 use crate::live::stats::median;
 use crate::sim::calibration::Calibration;
 use crate::workload::cost::{shared_op_count, Backend, CoreCost};
 use serde::{Deserialize, Serialize};
-
-/// The probe's argument: `find_nth_prime(60)` is 280 candidates and 4,203 tests, about 0.3 ms
-/// at the calibration's speed.
-pub const PROBE_N: u64 = 60;
-
-/// Calls per probe (the shortest is kept): a few milliseconds in all.
-pub const PROBE_REPS: u32 = 7;
 
 /// The speed of one live run's prime core against the calibration.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,6 +86,13 @@ pub struct HostSpeed {
     /// recorded before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cold: Option<ColdProbe>,
+    /// Each probe process's readings before the run ([`crate::live::speed_probe`]; empty
+    /// for a run recorded before the probe ran in processes of its own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings_before: Vec<ProbeReading>,
+    /// The same after the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readings_after: Vec<ProbeReading>,
 }
 
 /// The speed one simulation of a live run uses: the prime core's ratio to the calibration
@@ -132,6 +136,8 @@ impl HostSpeed {
                 (Some(warm_ns), Some(cold_ns)) => Some(ColdProbe { warm_ns, cold_ns }),
                 _ => None,
             },
+            readings_before: probe.readings_before.clone(),
+            readings_after: probe.readings_after.clone(),
         }
     }
 
@@ -150,6 +156,8 @@ impl HostSpeed {
                     service_after_ns: self.service_after_ns,
                     service_warm_rt_ns: self.cold.map(|c| c.warm_ns),
                     service_cold_rt_ns: self.cold.map(|c| c.cold_ns),
+                    readings_before: self.readings_before.clone(),
+                    readings_after: self.readings_after.clone(),
                 },
                 cal,
             ),
@@ -158,12 +166,12 @@ impl HostSpeed {
     }
 
     /// The run's request-path probe: the faster of before and after, ns per round trip.
-    /// The probe releases the GIL at each of its system calls, so when a CPU-bound thread
-    /// still runs at the end (a long request, a thread-per-connection CPU hog), retaking
-    /// the GIL after each call costs CPU time too: the validation matrix of 2026-12-02
-    /// measured 15.2–17.7 µs before every run and after every run without such a thread,
-    /// and 20–302 µs after runs with one. The faster probe is the speed; a slower one
-    /// measured contention.
+    /// Runs recorded before the probe had processes of its own timed it in the service after
+    /// the run's last second, where a CPU-bound thread still running (a long request, a
+    /// thread-per-connection CPU hog) made the probe retake the GIL after each system call:
+    /// the validation matrix of 2026-12-02 measured 15.2–17.7 µs before every run and after
+    /// every run without such a thread, and 20–302 µs after runs with one. The faster probe
+    /// is the speed; a slower one measured contention.
     pub fn service_ns(&self) -> Option<f64> {
         match (self.service_before_ns, self.service_after_ns) {
             (Some(b), Some(a)) => Some(b.min(a)),
@@ -313,6 +321,7 @@ pub fn at_speed(cal: &Calibration, speed: &RunSpeed, scale_service_steps: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::speed_probe::{PROBE_N, PROBE_REPS};
 
     #[test]
     fn ratio_against_the_calibration() {
@@ -328,6 +337,8 @@ mod tests {
             service_after_ns: None,
             service_warm_rt_ns: None,
             service_cold_rt_ns: None,
+            readings_before: Vec::new(),
+            readings_after: Vec::new(),
         };
         let h = HostSpeed::from_probe(&probe, &cal);
         assert!((h.ratio_before - 2.0).abs() < 1e-12);
@@ -416,6 +427,8 @@ mod tests {
             service_before_ns: Some(b),
             service_after_ns: Some(b + 2_000.0),
             cold: None,
+            readings_before: Vec::new(),
+            readings_after: Vec::new(),
         });
         let m = median_speed(&speeds).unwrap();
         assert_eq!(m.ratio, 1.0);

@@ -43,6 +43,7 @@ pub mod progress;
 pub mod protocol;
 pub mod run;
 pub mod rust_backend;
+pub mod speed_probe;
 pub mod stats;
 pub mod supervise;
 pub mod thread_sampler;
@@ -129,9 +130,9 @@ pub struct LiveOutcome {
     /// The GIL trace, with [`LiveOptions::gil_trace`].
     #[serde(skip)]
     pub gil_trace: Option<gil_trace::LiveGilTrace>,
-    /// The CPython service's timing of its prime core before and after the run
-    /// ([`host_speed`]); None for the rust backend.
-    pub core_probe: Option<protocol::CoreProbe>,
+    /// The host's speed before and after the run and the service's cold start
+    /// ([`speed_probe`], [`host_speed`]); None for the rust backend.
+    pub core_probe: Option<speed_probe::CoreProbe>,
     /// Where each thread ran, sampled during the run (with [`LiveOptions::thread_sampling`]).
     pub thread_samples: Option<thread_sampler::ThreadSamples>,
 }

@@ -71,48 +71,10 @@ pub struct Summary {
     /// Counters of the Rust backend's emulated GIL, when it has one.
     #[serde(default)]
     pub gil: Option<GilCounters>,
-    /// The CPython service's timing of its prime core before and after the run
-    /// ([`crate::live::host_speed`]).
+    /// The CPython service's cold-start probe before the run
+    /// ([`crate::live::cold_start`]).
     #[serde(default)]
-    pub core_probe: Option<CoreProbe>,
-}
-
-/// The CPython service's prime-core probe: the shortest thread CPU time of `reps` calls of
-/// `find_nth_prime(n)`, before the clients start and after the run's last second.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CoreProbe {
-    /// The argument timed.
-    pub n: u64,
-    /// Calls per probe.
-    pub reps: u32,
-    /// Before the run, ns.
-    pub before_ns: f64,
-    /// After the run, ns.
-    #[serde(default)]
-    pub after_ns: Option<f64>,
-    /// The request path's probe before the run: thread CPU time per asyncio round trip on
-    /// loopback, ns (`probe_service` in the reference service; None: an older service).
-    #[serde(default)]
-    pub service_before_ns: Option<f64>,
-    /// The same after the run.
-    #[serde(default)]
-    pub service_after_ns: Option<f64>,
-    /// The cold-start probe before the run (`probe_cold`): median thread CPU time of one
-    /// round trip back to back, ns (None: an older service).
-    #[serde(default)]
-    pub service_warm_rt_ns: Option<f64>,
-    /// The same right after the thread slept 5 ms.
-    #[serde(default)]
-    pub service_cold_rt_ns: Option<f64>,
-}
-
-/// What the service is asked to probe (`probe` in its configuration).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProbePlan {
-    /// The argument timed.
-    pub n: u64,
-    /// Calls per probe.
-    pub reps: u32,
+    pub cold_probe: Option<crate::live::cold_start::ColdProbe>,
 }
 
 /// Counters of an emulated GIL.

@@ -77,74 +77,6 @@ def pin(cores):
 DEADLINE_NS = [None]  # the run's deadline, CLOCK_MONOTONIC ns (set by main)
 
 
-def probe_core(n, reps):
-    """The prime core's speed in this process: the shortest thread CPU time
-    (time.thread_time_ns, so that time spent waiting for the GIL or a CPU is not counted) of
-    `reps` calls of find_nth_prime(n), in nanoseconds. execsim divides it by the calibration's
-    prediction for the exact op counts of n (src/live/host_speed.rs)."""
-    best = None
-    for _ in range(reps):
-        t0 = time.thread_time_ns()
-        find_nth_prime(n)
-        dt = time.thread_time_ns() - t0
-        if best is None or dt < best:
-            best = dt
-    return best
-
-
-SERVICE_PROBE_ROUNDS = 100  # round trips per timing
-SERVICE_PROBE_REPS = 3  # timings per probe (the shortest is kept)
-
-
-def loopback_pair():
-    """Two connected TCP sockets on 127.0.0.1 (ephemeral port, Nagle off), for the probes."""
-    lsock = socket.socket()
-    try:
-        lsock.bind(("127.0.0.1", 0))
-        lsock.listen(1)
-        a = socket.create_connection(lsock.getsockname())
-        b, _ = lsock.accept()
-    finally:
-        lsock.close()
-    for sk in (a, b):
-        sk.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return a, b
-
-
-def probe_service(rounds=SERVICE_PROBE_ROUNDS, reps=SERVICE_PROBE_REPS):
-    """The request path's speed in this process: thread CPU time per round trip of one line
-    between two asyncio streams of a fresh event loop in this thread, over a TCP connection on
-    127.0.0.1 (the same asyncio code as the service: `StreamWriter.write`, `readline`, the
-    selector's `epoll_wait`, the transports' `send`/`recv`, futures and task steps; no thread
-    waits, so no wake-up is timed), shortest of `reps` timings of `rounds` round trips, in
-    nanoseconds per round trip. execsim scales the service's costs by it
-    (src/live/host_speed.rs: the prime core alone does not follow the request path's speed)."""
-    a, b = loopback_pair()
-    loop = asyncio.new_event_loop()
-
-    async def main():
-        r1, w1 = await asyncio.open_connection(sock=a)
-        r2, w2 = await asyncio.open_connection(sock=b)
-        best = None
-        for _ in range(reps):
-            t0 = time.thread_time_ns()
-            for i in range(rounds):
-                w1.write(b"%d\n" % i)
-                n = int(await r2.readline())
-                w2.write(b"%d\n" % n)
-                await r1.readline()
-            dt = time.thread_time_ns() - t0
-            best = dt if best is None or dt < best else best
-        w1.close()
-        w2.close()
-        return best / rounds
-
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        loop.close()
-
-
 COLD_PROBE_IDLE_S = 0.005  # how long the thread sleeps before each timed cold round trip
 COLD_PROBE_ROUNDS = 31  # round trips timed each way (the medians are kept)
 
@@ -542,12 +474,12 @@ def main():
     role = cfg["role"]
     register("main")
     if role == "service":
-        probe = cfg.get("probe")
-        if probe:
-            # Before anything else runs in this process: the core's speed at the run's start.
-            probe["before_ns"] = probe_core(probe["n"], probe["reps"])
-            probe["service_before_ns"] = probe_service()
-            probe["service_warm_rt_ns"], probe["service_cold_rt_ns"] = probe_cold()
+        cold = None
+        if cfg.get("cold_probe"):
+            # Before anything else runs in this process (execsim probes the host's speed in
+            # processes of their own: src/live/speed_probe.py).
+            warm_ns, cold_ns = probe_cold()
+            cold = {"warm_ns": warm_ns, "cold_ns": cold_ns}
         sys.setswitchinterval(cfg["switch_interval_s"])
         ready, holder = [], []
         server = asyncio_server if cfg["server_kind"] == "asyncio" else thread_per_connection_server
@@ -580,12 +512,8 @@ def main():
             extra["processes"] = [
                 {"name": "worker-process-%d" % i, "pid": p} for i, p in enumerate(pids)
             ]
-            if probe:
-                # After the last second (the run's threads still run: thread CPU time leaves
-                # out the waits for the GIL and for a CPU).
-                probe["after_ns"] = probe_core(probe["n"], probe["reps"])
-                probe["service_after_ns"] = probe_service()
-                extra["core_probe"] = probe
+            if cold:
+                extra["cold_probe"] = cold
 
         finish_runner(run, stats, extra, worker_pids)
     else:

@@ -12,6 +12,7 @@ use super::gil_trace::names::ThreadNames;
 use super::gil_trace::GilTraceSession;
 use super::partial::{PartialRun, SecondsSeen};
 use super::protocol::{self, Message, Summary};
+use super::speed_probe::{self, CoreProbe};
 use super::supervise::{self, Group, Output};
 use super::thread_sampler::{NamedTask, ThreadSampler};
 use super::{cpython, os, procfs, progress, rust_backend};
@@ -198,6 +199,7 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
         .then(|| wait_until_idle(opts.idle_wait, &mut warnings));
     let duration = scenario.duration.as_secs_f64();
     let full = child_config(scenario, opts)?;
+    let probed_before = speed_probe::around_run(opts)?;
     let gil_session = gil_trace_session(scenario, opts, full.switch_interval_s)?;
     if opts.handle_ctrlc {
         supervise::install_ctrlc_handler();
@@ -245,9 +247,16 @@ pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, 
     let mut names = ThreadNames::from_summaries(summaries.iter().map(|(_, s)| s));
     let thread_samples =
         sampler.map(|s| s.finish(NamedTask::from_summaries(summaries.iter().map(|(_, s)| s))));
-    let core_probe = summaries.iter().find_map(|(_, s)| s.core_probe);
+    let cold = summaries.iter().find_map(|(_, s)| s.cold_probe);
     let (cleanup, port_released) = shut_down(&mut group, started.port, &mut warnings);
     progress.finish();
+    let core_probe = probed_before.and_then(|before| {
+        let after = speed_probe::around_run(opts).unwrap_or_else(|e| {
+            warnings.push(format!("the speed probe after the run failed: {e}"));
+            None
+        });
+        CoreProbe::from_readings(before, after.unwrap_or_default(), cold)
+    });
     let port = started.port;
     let (clients, gil) = client_and_gil_results(&full, summaries, seconds as usize)?;
     let mut result = RunResult {

@@ -83,7 +83,10 @@ pub fn live_rep(s: &Scenario, out: &LiveOutcome, cal: &Calibration) -> LiveRep {
     };
     LiveRep {
         values: RunValues::of(&out.result, reg, threads),
-        host_speed: out.core_probe.map(|p| HostSpeed::from_probe(&p, cal)),
+        host_speed: out
+            .core_probe
+            .as_ref()
+            .map(|p| HostSpeed::from_probe(p, cal)),
         busy_cores_before: out.busy_cores_before,
         warnings: out.warnings.clone(),
     }
