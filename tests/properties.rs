@@ -69,7 +69,10 @@ const MAX_EVENTS: u64 = 3_000_000;
 ///   that case is fixed, but the bound (two turns of every other holder) is still exceeded by
 ///   a little in about a fifth of generated cases under either policy (156 of about 800
 ///   EEVDF cases, 182 of about 800 CFS ones: `EXPLORE_SCHEDULER=eevdf EXPLORE_CASES=1600`
-///   with the `explore` tool), so it stays listed for both.
+///   with the `explore` tool), so it stays listed for both. It is not CPython's promise
+///   either: with glibc's condition variable (modelled since 2026-12-03) a waiter waits
+///   again at the back of the line after each time-out, and live on Linux 6.18 the
+///   starvation scenario's event loop went 46 ms without the GIL at 5 ms (the bound: 20.4).
 const KNOWN_MODEL_VIOLATIONS: &[Invariant] = &[Invariant::BoundedGilWait];
 
 /// Panics the model is known to raise (an overflow check of the test profile), reported to
@@ -564,15 +567,17 @@ fn known_gil_starvation() {
     assert!(v.is_none(), "{}", v.unwrap());
 }
 
-/// The same scenario under EEVDF (`scheduler = "eevdf"`) breaks no invariant. The loop's
-/// longest GIL wait is 25.43 ms with the embedded calibration (20.74 ms with the AMD host's;
-/// CFS: 1.92 s, from 1.08 s to the end of the run), within the longest gap live on Linux
-/// 6.18: 46 ms. In the trace, the worker that dropped the GIL to its sibling is woken
-/// from its forced-switch wait onto their shared core. Under CFS it waits there, runnable,
-/// until the loop's drop request makes the sibling drop, and takes the GIL 2.5 µs later.
-/// Under EEVDF it gets the core at the next tick (the sibling's protected slice is over),
-/// and goes back to sleep in its GIL wait: at the loop's drop it must be woken like the
-/// loop, and the loop often gets there first.
+/// The same scenario under EEVDF (`scheduler = "eevdf"`) does not starve the loop: its
+/// longest GIL wait is 43.86 ms with the embedded calibration (CFS: 1.92 s, from 1.08 s to
+/// the end of the run), within the longest gap live on Linux 6.18: 46 ms. It breaks no
+/// other invariant. (It exceeds the bound of two turns per other holder, 20.4 ms, because a
+/// waiter waits again at the back of glibc's line after each time-out; the live run's
+/// 46 ms exceed it too: `GilWaits` in `src/interp/invariants.rs`.) In the trace, the worker that
+/// dropped the GIL to its sibling is woken from its forced-switch wait onto their shared
+/// core. Under CFS it waits there, runnable, until the loop's drop request makes the sibling
+/// drop, and takes the GIL 2.5 µs later. Under EEVDF it gets the core at the next tick (the
+/// sibling's protected slice is over), and goes back to sleep in its GIL wait: at the loop's
+/// drop it must be woken like the loop, and the loop often gets there first.
 #[test]
 fn known_gil_starvation_is_gone_under_eevdf() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -581,7 +586,7 @@ fn known_gil_starvation_is_gone_under_eevdf() {
     s.machine.scheduler = SchedulerKind::Eevdf;
     let traced = SimOptions {
         trace: true,
-        ..checked(CheckConfig::default())
+        ..checked(CheckConfig::all_but(&[Invariant::BoundedGilWait]))
     };
     let out = simulate(&s, cal(), &traced);
     assert!(out.violation.is_none(), "{}", out.violation.unwrap());

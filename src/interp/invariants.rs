@@ -120,13 +120,20 @@ struct Wait {
 /// max(wake_idle, wake_busy, wake_halted) + max(wake_idle_waker, wake_halted_waker) +
 /// max(wake_jitter, wake_halted_jitter) + 2 ctx_switch` (the wakee of an idle vCPU runs after
 /// the waker's kick; a waiter whose vCPU halted wakes in `wake_halted`, see
-/// [`crate::machine::MachineCosts`]). Waiters are signalled longest
-/// first, but CPython does not promise the signalled waiter the GIL: any thread that enters
-/// `take_gil` while it is free takes it (a thread back from a system call, or the previous
-/// holder woken from its forced-switch wait). So every other thread that holds the GIL during
-/// the wait is allowed two turns ahead of it: the bound is `2 × distinct other holders ×
-/// turn` (at least two turns). A thread that stays in line while the same holders pass the
-/// GIL between themselves, turn after turn, breaks it: that is starvation.
+/// [`crate::machine::MachineCosts`]). Waiters are signalled oldest wait first, but CPython
+/// does not promise the signalled waiter the GIL: any thread that enters `take_gil` while it
+/// is free takes it (a thread back from a system call, or the previous holder woken from its
+/// forced-switch wait). So every other thread that holds the GIL during the wait is allowed
+/// two turns ahead of it: the bound is `2 × distinct other holders × turn` (at least two
+/// turns). A thread that stays in line while the same holders pass the GIL between
+/// themselves, turn after turn, breaks it: that is starvation.
+///
+/// It is a bound the model is held to where it can be, not one CPython promises: with
+/// glibc's condition variable a waiter whose timed wait expires waits again at the back of
+/// the line, behind every thread that started waiting before ([`Runtime::gil_waiters`]), so
+/// it can lose its place at every time-out; live on Linux 6.18 the scenario of
+/// `tests/known_violations/gil_starvation.toml` showed gaps of 46 ms in the event loop's GIL
+/// holds at a 5 ms interval (four turns: 20.4 ms).
 #[derive(Clone, Debug, Default)]
 pub struct GilWaits {
     waits: Vec<Option<Wait>>,

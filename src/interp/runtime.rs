@@ -105,8 +105,9 @@ impl Runtime {
         self.gil(i).map(|g| SimDuration(g.interval))
     }
 
-    /// The threads waiting to take the interpreter's GIL, longest waiter first (empty without
-    /// a GIL).
+    /// The threads waiting to take the interpreter's GIL, oldest current wait first (a thread
+    /// that waits again after a time-out or a lost race goes to the back; empty without a
+    /// GIL).
     pub fn gil_waiters(&self, i: InterpId) -> &[ThreadId] {
         self.gil(i).map(|g| g.waiters.as_slice()).unwrap_or(&[])
     }
