@@ -159,24 +159,24 @@ pub fn fast_mode(values: &[f64]) -> Option<f64> {
 /// stable, [`crate::live::host_speed`]).
 pub fn around_run(opts: &LiveOptions) -> Result<Option<Vec<ProbeReading>>, LiveError> {
     match opts.backend {
-        Backend::Cpython => probe_host(&opts.python, PROBE_N, PROBE_REPS).map(Some),
+        Backend::Cpython => probe_host(&opts.python).map(Some),
         Backend::Rust => Ok(None),
     }
 }
 
-/// Runs one probe process per entry of [`LAYOUTS`], one after the other, with `python`;
-/// `n` and `reps` are the prime core's probe. Each process runs in a supervised group of its
+/// Runs one probe process per entry of [`LAYOUTS`], one after the other, with `python`
+/// (the prime core's probe: `find_nth_prime(`[`PROBE_N`]`)`, [`PROBE_REPS`] calls). Each process runs in a supervised group of its
 /// own (killed and reaped whatever happens; a group cannot outlive its first process, so one
 /// each) and must answer within 20 s.
-pub fn probe_host(python: &Path, n: u64, reps: u32) -> Result<Vec<ProbeReading>, LiveError> {
+pub fn probe_host(python: &Path) -> Result<Vec<ProbeReading>, LiveError> {
     let mut out = Vec::with_capacity(LAYOUTS.len());
     for &pad in &LAYOUTS {
         let mut cmd = std::process::Command::new(python);
         cmd.arg("-I")
             .arg("-c")
             .arg(SPEED_PROBE)
-            .arg(n.to_string())
-            .arg(reps.to_string())
+            .arg(PROBE_N.to_string())
+            .arg(PROBE_REPS.to_string())
             .env(PAD_VAR, "x".repeat(pad));
         let mut group = Group::new();
         let idx = group.spawn(cmd).map_err(|e| match e.kind() {
@@ -186,16 +186,16 @@ pub fn probe_host(python: &Path, n: u64, reps: u32) -> Result<Vec<ProbeReading>,
                 source: e,
             },
         })?;
-        let reading = read_one(&group, idx);
+        let reading = read_one(&group, idx, pad);
         let _ = group.wait_exit(idx, Instant::now() + Duration::from_secs(2));
         group.shutdown();
-        out.push(ProbeReading { pad, ..reading? });
+        out.push(reading?);
     }
     Ok(out)
 }
 
-/// The timings printed by probe process `idx`.
-fn read_one(group: &Group, idx: usize) -> Result<ProbeReading, LiveError> {
+/// The timings printed by probe process `idx`, started with a padding of `pad` bytes.
+fn read_one(group: &Group, idx: usize, pad: usize) -> Result<ProbeReading, LiveError> {
     #[derive(Deserialize)]
     struct Line {
         core_ns: f64,
@@ -213,7 +213,7 @@ fn read_one(group: &Group, idx: usize) -> Result<ProbeReading, LiveError> {
                 let l: Line = serde_json::from_str(&line)
                     .map_err(|e| failed(format!("printed {line:?}: {e}")))?;
                 return Ok(ProbeReading {
-                    pad: 0,
+                    pad,
                     core_ns: l.core_ns,
                     service_ns: l.service_ns,
                 });
