@@ -5,6 +5,7 @@
 //! calibrated against the real prime core.
 #![warn(missing_docs)]
 
+pub mod advise;
 pub mod calibrate;
 pub mod cli;
 pub mod interp;

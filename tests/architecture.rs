@@ -15,7 +15,8 @@
 //! | `sim/` | the above |
 //! | `live/` | the above and sim |
 //! | `calibrate/` | the above, sim and live |
-//! | `output/` | the above and sim (it reads results; it neither simulates nor runs live) |
+//! | `advise/` | kernel, workload, machine, interp, service, sim (it simulates options) |
+//! | `output/` | kernel to sim, and advise (it reads results and advice; it neither simulates nor runs live) |
 //! | `cli/` | everything |
 //!
 //! It reads the sources as text: `use crate::...` lines and `crate::` paths in code.
@@ -40,7 +41,10 @@ fn allowed(layer: &str) -> &'static [&'static str] {
         "calibrate" => &[
             "kernel", "workload", "machine", "interp", "service", "sim", "live",
         ],
-        "output" => &["kernel", "workload", "machine", "interp", "service", "sim"],
+        "advise" => &["kernel", "workload", "machine", "interp", "service", "sim"],
+        "output" => &[
+            "kernel", "workload", "machine", "interp", "service", "sim", "advise",
+        ],
         "cli" => &[
             "kernel",
             "workload",
@@ -50,6 +54,7 @@ fn allowed(layer: &str) -> &'static [&'static str] {
             "sim",
             "live",
             "calibrate",
+            "advise",
             "output",
         ],
         other => panic!("src/{other}: a folder that is not a known layer"),

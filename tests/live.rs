@@ -147,6 +147,50 @@ fn cpython_thread_pool_convoy_drops_95_percent() {
     assert_eq!(out.result.source, "live-cpython");
 }
 
+/// A request type's steps run for real with their GIL behaviour (`src/workload/steps.py`):
+/// 10 ms of C code in two pool workers, for two clients, runs on both vCPUs when it releases
+/// the GIL (`hashlib`) and on one when it keeps it (`re`); an inline handler awaits its I/O,
+/// so four clients' 50 ms waits overlap.
+#[test]
+fn cpython_runs_request_types_with_their_gil_behaviour() {
+    if !python3_available() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let text = |executor: &str, clients: usize, step: &str| {
+        format!(
+            "name = \"live-request-types\"\nduration = \"3s\"\n[server]\nexecutor = \"{executor}\"\n\
+             workers = 2\n[[requests]]\nname = \"w\"\nsteps = [{step}]\n[[clients]]\nname = \"c\"\n\
+             request = \"w\"\ncount = {clients}\nin_process = false\n"
+        )
+    };
+    let rate = |t: String| {
+        let s = Scenario::from_toml(&t).unwrap();
+        let out = run(&s, &options(Backend::Cpython));
+        out.result.clients.iter().map(|c| c.rate(1, 3)).sum::<f64>()
+    };
+    let released = rate(text(
+        "thread",
+        2,
+        "{ native = \"10ms\", gil = \"released\" }",
+    ));
+    let held = rate(text("thread", 2, "{ native = \"10ms\", gil = \"held\" }"));
+    assert!(
+        held > 60.0 && held < 110.0,
+        "held: {held} req/s, want about 95"
+    );
+    assert!(
+        released > 1.3 * held,
+        "released {released} req/s against held {held}"
+    );
+    let inline = rate(text("inline", 4, "{ io = \"50ms\" }"));
+    assert!(
+        inline > 60.0 && inline <= 82.0,
+        "inline io: {inline} req/s, want about 78"
+    );
+}
+
 #[test]
 fn errors_are_clear_and_leave_nothing_behind() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

@@ -164,16 +164,7 @@ fn client_spec(i: usize, r: &RawClient, duration: SimDuration) -> ClientSpec {
     let (n, mix) = match r.mix {
         Some((other, w)) => (
             None,
-            Some(vec![
-                MixEntry {
-                    n: r.n,
-                    weight: 1.0,
-                },
-                MixEntry {
-                    n: other,
-                    weight: w,
-                },
-            ]),
+            Some(vec![MixEntry::prime(r.n, 1.0), MixEntry::prime(other, w)]),
         ),
         None => (Some(r.n), None),
     };
@@ -192,6 +183,7 @@ fn client_spec(i: usize, r: &RawClient, duration: SimDuration) -> ClientSpec {
     ClientSpec {
         name: format!("c{i}"),
         n,
+        request: None,
         mix,
         start: SimDuration(duration.as_nanos() / 1_000_000 * r.start_pct * 10_000),
         mode,
@@ -265,6 +257,7 @@ fn scenario() -> impl Strategy<Value = Case> {
                 }
                 let mask = |m: Option<u8>| m.map(|m| cores_from_mask(m, cores)).unwrap_or_default();
                 let s = Scenario {
+                    requests: Vec::new(),
                     name: Some("generated".into()),
                     seed,
                     duration,
@@ -418,6 +411,7 @@ fn convoy(interval: SimDuration, long: usize, seed: u64, duration_ms: u64) -> Sc
         clients.push(closed_client(&format!("long{k}"), 100_000, long_at));
     }
     Scenario {
+        requests: Vec::new(),
         name: Some(format!("convoy-{interval}-{long}")),
         seed,
         duration: SimDuration::from_millis(duration_ms),

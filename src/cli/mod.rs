@@ -8,6 +8,7 @@
 //! To add a subcommand: add a variant, a file with its `Args` struct and a `cmd_*` function
 //! returning `anyhow::Result<()>`, and a line in `dispatch`'s `match`.
 
+mod advise;
 mod args;
 mod atomic_write;
 mod calibrate;
@@ -46,12 +47,22 @@ enum Command {
     /// prime-core costs).
     /// [server] kind = "asyncio" | "thread-per-connection", executor = "inline" | "thread" |
     /// "process" | "interpreter", workers (default: CPython's). [[clients]] name, n (or
-    /// mix = [{n, weight}, ...]), start ("0s"), mode = "closed" | "open", think ("0s"),
+    /// mix = [{n, weight}, ...], or request = a [[requests]] name), start ("0s"), mode =
+    /// "closed" | "open", think ("0s"),
     /// rate (open loop, per second), arrivals = "poisson" | "constant", in_process (true),
     /// count (1). [affinity] loop, clients, workers, helpers: lists of allowed cores.
+    /// [[requests]] name, payload ("4MB"), reply, steps = [{ python = "2ms" }, { native =
+    /// "8ms", gil = "released" | "held" }, { io = "20ms" }] (a duration or { dist =
+    /// "lognormal" | "exp" | "uniform" | "empirical", ... }).
     /// [costs.machine], [costs.interp], [costs.service]: overrides of calibrated costs.
     /// See README.md for the whole list.
     Run(run::RunArgs),
+    /// Which executor, pool size and switch interval for the workload in FILE: simulates it
+    /// under each configuration (inline, thread and process pools of several sizes, switch
+    /// intervals; free-threaded and interpreter pools as what-ifs) and prints them ranked by
+    /// throughput, with p50/p99 latency, CPU use and where the time waits, the recommended one
+    /// first among those meeting --p99; figures in --out.
+    Advise(advise::AdviseArgs),
     /// Simulate the lesson's scenarios and print them side by side.
     Lesson(lesson::LessonArgs),
     /// Draw figures as PNG and SVG: `plot lesson` (the lesson's simulated figures), `plot run
@@ -102,6 +113,7 @@ fn dispatch(command: Command) -> Result<()> {
         Command::Calibrate(args) => calibrate::cmd_calibrate(args),
         Command::Cost(args) => cost::cmd_cost(args),
         Command::Run(args) => run::cmd_run(args),
+        Command::Advise(args) => advise::cmd_advise(args),
         Command::Lesson(args) => lesson::cmd_lesson(args),
         Command::Plot(args) => plot::plot_cmd(args),
         Command::Sweep(args) => sweep::cmd_sweep(args),

@@ -22,6 +22,11 @@ pub enum InterpEvent {
         /// Matches the thread's notice token, or the event is stale.
         token: u64,
     },
+    /// A thread's [`Step::Sleep`](super::Step::Sleep) is over.
+    SleepOver {
+        /// The sleeper.
+        thread: ThreadId,
+    },
 }
 
 impl TraceKey for InterpEvent {
@@ -29,6 +34,7 @@ impl TraceKey for InterpEvent {
         match *self {
             InterpEvent::GilTimeout { thread, token } => 16 | (thread.0 as u64) << 8 | token << 32,
             InterpEvent::DropNotice { thread, token } => 17 | (thread.0 as u64) << 8 | token << 32,
+            InterpEvent::SleepOver { thread } => 18 | (thread.0 as u64) << 8,
         }
     }
 }

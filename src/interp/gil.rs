@@ -270,12 +270,12 @@ impl Runtime {
         E: From<MachineEvent> + From<InterpEvent>,
     {
         if self.try_take(t, q) {
-            let (d, in_loop) = match self.threads[t.0 as usize].pending.take() {
-                Some(Step::Python(d)) => (d, false),
-                Some(Step::PythonLoop(d)) => (d, true),
-                _ => unreachable!("GIL waiter without pending Python"),
-            };
-            self.run_python(t, d, in_loop, q);
+            match self.threads[t.0 as usize].pending.take() {
+                Some(s @ (Step::Python(d) | Step::PythonLoop(d) | Step::NativeHeld(d))) => {
+                    self.run_with_gil(t, s, d, q)
+                }
+                _ => unreachable!("GIL waiter without a pending step that needs the GIL"),
+            }
             return;
         }
         let th = &self.threads[t.0 as usize];

@@ -13,6 +13,10 @@ pub(super) enum Phase {
     Python,
     /// Running a system call or native code without the GIL.
     Native,
+    /// Running C code that keeps the GIL (no eval-breaker checks).
+    NativeHeld,
+    /// In a [`Step::Sleep`]: blocked until its end, whoever else wakes it.
+    Sleeping,
     /// Blocked in a [`Step::Block`].
     Blocked,
     /// In `take_gil`'s timed wait (including the moments it is awake to re-check).

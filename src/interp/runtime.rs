@@ -203,19 +203,19 @@ impl Runtime {
     {
         let now = q.now();
         match step {
-            Step::Python(d) | Step::PythonLoop(d) => {
+            Step::Python(d) | Step::PythonLoop(d) | Step::NativeHeld(d) => {
                 let th = &self.threads[t.0 as usize];
                 let has_gil = self.interps[th.interp.0 as usize].gil.is_some();
                 let may_run = !has_gil || th.holds;
                 if may_run || self.try_take(t, q) {
-                    self.run_python(t, d, matches!(step, Step::PythonLoop(_)), q);
+                    self.run_with_gil(t, step, d, q);
                 } else {
                     self.threads[t.0 as usize].pending = Some(step);
                     self.begin_wait(t, q);
                     self.machine.block(t, q);
                 }
             }
-            Step::Release(_) | Step::Block => {
+            Step::Release(_) | Step::Block | Step::Sleep(_) => {
                 if self.threads[t.0 as usize].holds && self.drop_gil(t, q) {
                     // Forced switch: do the step once another thread has taken the GIL.
                     self.threads[t.0 as usize].pending = Some(step);
@@ -226,6 +226,11 @@ impl Runtime {
                     self.threads[t.0 as usize].phase = Phase::Native;
                     self.trace.record(now, t, ThreadActivity::Native);
                     self.machine.compute(t, d, q);
+                } else if let Step::Sleep(d) = step {
+                    self.threads[t.0 as usize].phase = Phase::Sleeping;
+                    self.trace.record(now, t, ThreadActivity::Blocked);
+                    self.machine.block(t, q);
+                    q.schedule_in(d, InterpEvent::SleepOver { thread: t }.into());
                 } else {
                     self.threads[t.0 as usize].phase = Phase::Blocked;
                     self.trace.record(now, t, ThreadActivity::Blocked);
@@ -234,6 +239,27 @@ impl Runtime {
             }
         }
         self.pump(q);
+    }
+
+    /// Runs a step that needs the GIL (the thread may: it holds it, or there is none):
+    /// Python, or C code that keeps the GIL.
+    #[inline]
+    pub(super) fn run_with_gil<E>(
+        &mut self,
+        t: ThreadId,
+        step: Step,
+        d: SimDuration,
+        q: &mut EventQueue<E>,
+    ) where
+        E: From<MachineEvent> + From<InterpEvent>,
+    {
+        if let Step::NativeHeld(_) = step {
+            self.threads[t.0 as usize].phase = Phase::NativeHeld;
+            self.trace.record(q.now(), t, ThreadActivity::Python);
+            self.machine.compute(t, d, q);
+        } else {
+            self.run_python(t, d, matches!(step, Step::PythonLoop(_)), q);
+        }
     }
 
     /// Runs Python for `d`, a tight loop's if `in_loop` (the thread may: it holds the GIL,
@@ -272,6 +298,11 @@ impl Runtime {
         match ev {
             InterpEvent::GilTimeout { thread, .. } => self.on_gil_timeout(thread, q),
             InterpEvent::DropNotice { thread, token } => self.on_drop_notice(thread, token, q),
+            InterpEvent::SleepOver { thread } => {
+                if self.threads[thread.0 as usize].phase == Phase::Sleeping {
+                    self.machine.wake(thread, None, q);
+                }
+            }
         }
         self.pump(q);
     }
@@ -305,7 +336,7 @@ impl Runtime {
             Notice::Preempted(t) => self.trace.record(now, t, ThreadActivity::Runnable),
             Notice::Resumed(t) => {
                 let act = match self.threads[t.0 as usize].phase {
-                    Phase::Python => ThreadActivity::Python,
+                    Phase::Python | Phase::NativeHeld => ThreadActivity::Python,
                     _ => ThreadActivity::Native,
                 };
                 self.trace.record(now, t, act);
@@ -314,7 +345,11 @@ impl Runtime {
             Notice::Idle(t) => {
                 let phase = self.threads[t.0 as usize].phase;
                 match phase {
-                    Phase::Python | Phase::Native | Phase::Blocked => {
+                    Phase::Python
+                    | Phase::Native
+                    | Phase::NativeHeld
+                    | Phase::Blocked
+                    | Phase::Sleeping => {
                         self.threads[t.0 as usize].phase = Phase::Free;
                         self.notices.push_back(PyNotice::StepDone(t));
                     }

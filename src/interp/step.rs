@@ -14,6 +14,13 @@ pub enum Step {
     PythonLoop(SimDuration),
     /// A system call or native code that releases the GIL, for this long on the CPU.
     Release(SimDuration),
+    /// C code that keeps the GIL (`json`, `pickle`, `re`), for this long on the CPU: needs
+    /// the GIL like [`Step::Python`], but checks no eval breaker, so a drop request waits
+    /// until the call returns (and is noticed by the Python that follows).
+    NativeHeld(SimDuration),
+    /// Release the GIL and sleep this long, off the CPU (`time.sleep`, or a blocking client
+    /// library waiting on I/O); only the end of the sleep wakes the thread.
+    Sleep(SimDuration),
     /// Release the GIL and sleep until [`Runtime::wake`](super::Runtime::wake).
     Block,
 }

@@ -123,6 +123,14 @@ impl SimRng {
     pub fn chance(&mut self, p: f64) -> bool {
         self.uniform() < p
     }
+
+    /// One draw from a `rand_distr` distribution (log-normal, exponential, ...), from this
+    /// stream. The algorithms are `rand_distr`'s, pinned by `Cargo.lock` and by the draws'
+    /// snapshot test in `crate::workload::distribution`.
+    #[inline]
+    pub fn sample<T, D: rand_distr::Distribution<T>>(&mut self, d: &D) -> T {
+        d.sample(&mut self.0)
+    }
 }
 
 #[cfg(test)]

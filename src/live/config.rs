@@ -3,6 +3,7 @@
 //! backend, so that both run the same plan.
 
 use crate::sim::scenario::{Arrivals, ClientMode, ExecutorKind, Scenario, ServerKind};
+use crate::workload::cost::Backend;
 use crate::workload::prime::op_count;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,6 +27,13 @@ pub struct ClientPlan {
     pub n: Option<u64>,
     /// The mix as (n, weight) pairs.
     pub mix: Option<Vec<(u64, f64)>>,
+    /// The request type it sends (index into [`ChildConfig::requests`]), instead of `n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<u16>,
+    /// A mix naming request types: (line, weight) pairs, the line `"7"` for n = 7 and
+    /// `"r0"` for request type 0 (instead of `mix`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_mix: Option<Vec<(String, f64)>>,
     /// When it connects, seconds after the run's start.
     pub start_s: f64,
     /// Closed or open loop.
@@ -110,6 +118,9 @@ pub struct ChildConfig {
     /// ([`crate::live::cold_start`]).
     #[serde(default)]
     pub cold_probe: bool,
+    /// The scenario's request types (`[[requests]]`), run by `src/workload/steps.py`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<super::request_plan::LiveRequestType>,
 }
 
 /// Largest n a live run accepts for checking replies (the sieve behind the expected p_n).
@@ -125,13 +136,32 @@ pub fn client_plans(s: &Scenario) -> Vec<ClientPlan> {
             } else {
                 format!("{}-{k}", spec.name)
             };
+            let index = |name: &str| s.requests.iter().position(|r| r.name == name);
+            let names_types = spec
+                .mix
+                .as_ref()
+                .is_some_and(|m| m.iter().any(|e| e.request.is_some()));
             out.push(ClientPlan {
                 name,
                 n: spec.n,
                 mix: spec
                     .mix
                     .as_ref()
-                    .map(|m| m.iter().map(|e| (e.n, e.weight)).collect()),
+                    .filter(|_| !names_types)
+                    .map(|m| m.iter().map(|e| (e.n.unwrap_or(0), e.weight)).collect()),
+                request: spec.request.as_deref().and_then(index).map(|i| i as u16),
+                work_mix: spec.mix.as_ref().filter(|_| names_types).map(|m| {
+                    m.iter()
+                        .map(|e| {
+                            let line = match (&e.n, &e.request) {
+                                (Some(n), _) => n.to_string(),
+                                (None, Some(r)) => format!("r{}", index(r).unwrap_or(0)),
+                                (None, None) => "0".into(),
+                            };
+                            (line, e.weight)
+                        })
+                        .collect()
+                }),
                 start_s: spec.start.as_secs_f64(),
                 mode: spec.mode,
                 think_s: spec.think.as_secs_f64(),
@@ -152,10 +182,12 @@ pub fn client_plans(s: &Scenario) -> Vec<ClientPlan> {
 pub fn expected_primes(plans: &[ClientPlan]) -> Result<BTreeMap<String, u64>, String> {
     let mut out = BTreeMap::new();
     for p in plans {
-        let ns: Vec<u64> = match (&p.n, &p.mix) {
-            (Some(n), _) => vec![*n],
-            (None, Some(m)) => m.iter().map(|e| e.0).collect(),
-            (None, None) => vec![],
+        let ns: Vec<u64> = match (&p.n, &p.mix, &p.work_mix) {
+            (Some(n), _, _) => vec![*n],
+            (None, Some(m), _) => m.iter().map(|e| e.0).collect(),
+            // A request type's reply is not checked; a mix's primes are.
+            (None, None, Some(m)) => m.iter().filter_map(|e| e.0.parse().ok()).collect(),
+            (None, None, None) => vec![],
         };
         for n in ns {
             if n > MAX_CHECKED_N {
@@ -202,6 +234,7 @@ pub fn service_config(s: &Scenario, watchdog_s: f64) -> Result<ChildConfig, Stri
         watchdog_s,
         gil: None,
         cold_probe: true,
+        requests: super::request_plan::live_requests(s),
     })
 }
 
@@ -252,4 +285,19 @@ pub fn check_runnable(s: &Scenario, online_cpus: usize) -> Result<Vec<String>, S
         ));
     }
     Ok(warnings)
+}
+
+/// What `backend` cannot run of `scenario`: the interpreter pool and request types have no
+/// Rust counterpart.
+pub fn check_backend(scenario: &Scenario, backend: Backend) -> Result<(), String> {
+    if backend != Backend::Rust {
+        return Ok(());
+    }
+    if scenario.server.executor == ExecutorKind::Interpreter {
+        return Err("server.executor = \"interpreter\" has no rust-backend counterpart (use --backend cpython with Python 3.14)".into());
+    }
+    if !scenario.requests.is_empty() {
+        return Err("requests: the rust backend runs the prime core only; run request types with --backend cpython".into());
+    }
+    Ok(())
 }

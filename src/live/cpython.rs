@@ -11,6 +11,7 @@ pub const REFERENCE_SERVICE: &str = concat!(
     include_str!("../workload/lesson_core.py"),
     include_str!("lifeline.py"),
     include_str!("speed_probe.py"),
+    include_str!("../workload/steps.py"),
     include_str!("reference_service.py")
 );
 

@@ -41,6 +41,7 @@ pub mod partial;
 pub mod procfs;
 pub mod progress;
 pub mod protocol;
+pub mod request_plan;
 pub mod run;
 pub mod rust_backend;
 pub mod speed_probe;

@@ -79,6 +79,7 @@ impl SecondsSeen {
                 ClientResult {
                     name: plan.name.clone(),
                     n: plan.first_n(),
+                    request: None,
                     start_s: plan.start_s,
                     issued: completed,
                     completed,
@@ -107,6 +108,8 @@ mod tests {
             name: name.into(),
             n: Some(1),
             mix: None,
+            request: None,
+            work_mix: None,
             start_s: 0.0,
             mode: ClientMode::Closed,
             think_s: 0.0,

@@ -75,6 +75,10 @@ pub struct Summary {
     /// ([`crate::live::cold_start`]).
     #[serde(default)]
     pub cold_probe: Option<crate::live::cold_start::ColdProbe>,
+    /// The CPython service's unit costs of request-type steps, measured before the run
+    /// (`src/workload/steps.py`: ns per loop iteration, per hashed byte, per scanned byte).
+    #[serde(default)]
+    pub step_units_ns: Option<std::collections::BTreeMap<String, f64>>,
 }
 
 /// Counters of an emulated GIL.
@@ -171,6 +175,7 @@ impl ClientSummary {
         ClientResult {
             name: self.name.clone(),
             n: self.n,
+            request: None,
             start_s: self.start_s,
             issued: self.issued,
             completed: self.completed,

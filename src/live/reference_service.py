@@ -202,6 +202,26 @@ class Run:
         st.latencies_us.append(max(1, (now_ns - sent_ns) // 1000))
 
 
+def draw_work(spec, rng):
+    """The next request's line (b"7", or b"r0" for request type 0) and the n it records
+    (-1 for a request type: its reply is not checked)."""
+    if spec.get("request") is not None:
+        return b"r%d" % spec["request"], -1
+    if spec.get("work_mix") is not None:
+        mix = spec["work_mix"]
+        total = sum(w for _, w in mix)
+        x = rng.random() * total
+        token = mix[-1][0]
+        for t, w in mix:
+            if x < w:
+                token = t
+                break
+            x -= w
+        return token.encode(), (-1 if token.startswith("r") else int(token))
+    n = draw_n(spec, rng)
+    return b"%d" % n, n
+
+
 def draw_n(spec, rng):
     if spec.get("n") is not None:
         return int(spec["n"])
@@ -243,9 +263,9 @@ def closed_client(run, spec, st, cores):
     think = spec.get("think_s", 0.0)
     buf = b""
     while True:
-        n = draw_n(spec, rng)
+        line, n = draw_work(spec, rng)
         t = time.monotonic_ns()
-        sock.sendall(b"%d\n" % n)
+        sock.sendall(line + b"\n")
         st.issued += 1
         line, buf = read_line(sock, buf)
         run.record(st, t, time.monotonic_ns(), int(line), n)
@@ -278,9 +298,9 @@ def open_client(run, spec, st, cores):
         gap = rng.expovariate(1.0) * mean_ns if spec["arrivals"] == "poisson" else mean_ns
         due += max(1, int(gap))
         sleep_until(due)
-        n = draw_n(spec, rng)
+        line, n = draw_work(spec, rng)
         pending.append((due, n))
-        sock.sendall(b"%d\n" % n)
+        sock.sendall(line + b"\n")
         st.issued += 1
 
 
@@ -295,7 +315,8 @@ def guarded(target, *args):
 def start_clients(run, specs, cores):
     stats = []
     for spec in specs:
-        st = Stats(spec["name"], spec.get("n") or spec["mix"][0][0], spec["start_s"], run.seconds)
+        first = spec.get("n") or (spec.get("mix") or [[0]])[0][0]
+        st = Stats(spec["name"], first, spec["start_s"], run.seconds)
         stats.append(st)
         target = open_client if spec["mode"] == "open" else closed_client
         threading.Thread(
@@ -344,6 +365,11 @@ class PrimeService:
         else:
             self.executor = None
         self.pool_processes = {}  # pid -> multiprocessing.Process, once started
+        self.requests = cfg.get("requests", [])
+        self.request_rngs = [random.Random(r["seed"]) for r in self.requests]
+        # One payload object per request type, made once: what a request hands the executor
+        # (a process pool pickles it each time; a thread pool passes the reference).
+        self.payloads = [bytes(r["payload"]) for r in self.requests]
 
     def broken_pool(self, e):
         """What broke the process pool: each worker's pid and how it ended. The pool notices
@@ -394,6 +420,11 @@ class PrimeService:
             buf += data
             while b"\n" in buf:
                 line, _, buf = buf.partition(b"\n")
+                if line.startswith(b"r"):
+                    await self.handle_request_type(int(line[1:]))
+                    writer.write(b"0\n")
+                    await writer.drain()
+                    continue
                 nth_prime = int(line)
                 if self.inline:
                     prime = find_nth_prime(nth_prime)
@@ -415,6 +446,30 @@ class PrimeService:
                 writer.write(b"%d\n" % prime)
                 await writer.drain()
 
+    async def handle_request_type(self, k):
+        """One request of request type k (src/workload/steps.py): inline, its steps on the
+        loop, awaiting its io; otherwise its steps in the executor, with its payload."""
+        rt = self.requests[k]
+        steps = draw_steps(rt, self.request_rngs[k])
+        if self.inline:
+            for kind, seconds in steps:
+                if kind == "io":
+                    await asyncio.sleep(seconds)
+                else:
+                    run_step(kind, seconds)
+            return
+        payload = self.payloads[k]
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(self.executor, run_request, steps, payload, rt["reply"])
+            if self.kind == "process" and not self.pool_processes:
+                self.pool_processes = dict(getattr(self.executor, "_processes", {}))
+            await future
+        except BrokenExecutor as e:
+            fail(self.broken_pool(e))
+        if self.kind == "process" and not self.helpers_pinned:
+            self.note_helpers()
+
     def worker_pids(self):
         procs = getattr(self.executor, "_processes", None) or {}
         return list(procs.keys())
@@ -434,6 +489,9 @@ def asyncio_server(cfg, ready, holder):
     loop.run_forever()
 
 
+_TPC_REQUESTS = []  # (request type, its random.Random, a lock) per request type
+
+
 def connection_thread(conn, k, cores):
     register("conn-%d" % k)
     pin(cores)
@@ -446,10 +504,19 @@ def connection_thread(conn, k, cores):
         buf += data
         while b"\n" in buf:
             line, _, buf = buf.partition(b"\n")
+            if line.startswith(b"r"):
+                rt, rng, lock = _TPC_REQUESTS[int(line[1:])]
+                with lock:
+                    steps = draw_steps(rt, rng)
+                run_request(steps, None, 0)
+                conn.sendall(b"0\n")
+                continue
             conn.sendall(b"%d\n" % find_nth_prime(int(line)))
 
 
 def thread_per_connection_server(cfg, ready, holder):
+    for rt in cfg.get("requests", []):
+        _TPC_REQUESTS.append((rt, random.Random(rt["seed"]), threading.Lock()))
     register("acceptor")
     pin(cfg["affinity"]["loop"])
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -480,6 +547,10 @@ def main():
             # processes of their own: src/live/speed_probe.py).
             warm_ns, cold_ns = probe_cold()
             cold = {"warm_ns": warm_ns, "cold_ns": cold_ns}
+        if cfg.get("requests"):
+            # The unit costs the request types' steps are sized from, in this process, before
+            # anything else runs (the pool's processes fork from it and inherit them).
+            measure_units()
         sys.setswitchinterval(cfg["switch_interval_s"])
         ready, holder = [], []
         server = asyncio_server if cfg["server_kind"] == "asyncio" else thread_per_connection_server
@@ -514,6 +585,8 @@ def main():
             ]
             if cold:
                 extra["cold_probe"] = cold
+            if UNITS:
+                extra["step_units_ns"] = dict(UNITS)
 
         finish_runner(run, stats, extra, worker_pids)
     else:

@@ -18,7 +18,7 @@ use super::thread_sampler::{NamedTask, ThreadSampler};
 use super::{cpython, os, procfs, progress, rust_backend};
 use super::{LiveError, LiveOptions, LiveOutcome, IDLE_THRESHOLD_CORES};
 use crate::sim::results::{GilResult, RunResult, ThreadResult};
-use crate::sim::scenario::{ExecutorKind, Scenario};
+use crate::sim::scenario::Scenario;
 use crate::workload::cost::Backend;
 use std::collections::BTreeMap;
 use std::sync::mpsc::RecvTimeoutError;
@@ -374,11 +374,7 @@ fn check_scenario(scenario: &Scenario, opts: &LiveOptions) -> Result<Vec<String>
         .map_err(|e| LiveError::Scenario(e.to_string()))?;
     let cpus = os::allowed_cpus();
     let warnings = config::check_runnable(scenario, cpus.len()).map_err(LiveError::Scenario)?;
-    if opts.backend == Backend::Rust && scenario.server.executor == ExecutorKind::Interpreter {
-        return Err(LiveError::Scenario(
-            "server.executor = \"interpreter\" has no rust-backend counterpart (use --backend cpython with Python 3.14)".into(),
-        ));
-    }
+    config::check_backend(scenario, opts.backend).map_err(LiveError::Scenario)?;
     Ok(warnings)
 }
 

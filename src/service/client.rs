@@ -9,7 +9,7 @@
 //! second of virtual time; latency is from the request's creation (open loop: its arrival
 //! time) to that moment.
 
-use super::spec::{Arrivals, ClientGroup, ClientMode, Pacing, RequestArgs, ServerKind};
+use super::spec::{Arrivals, ClientGroup, ClientMode, Pacing, RequestArgs, ServerKind, Work};
 use super::world::{Effect, Request, ThreadRole, World};
 use crate::interp::Step;
 use crate::kernel::{EventQueue, SimDuration, SimTime};
@@ -70,18 +70,18 @@ impl World {
         }
     }
 
-    /// The next request's argument: the group's n, or a seeded draw from its mix.
-    fn draw_n(&mut self, c: u32) -> u64 {
+    /// The next request's work: the group's, or a seeded draw from its mix.
+    fn draw_work(&mut self, c: u32) -> Work {
         let group = &self.spec.clients[self.clients[c as usize].group];
         let mix = match &group.args {
-            RequestArgs::Fixed(n) => return *n,
+            RequestArgs::Fixed(w) => return *w,
             RequestArgs::Mix(mix) => mix,
         };
         let total: f64 = mix.iter().map(|&(_, weight)| weight).sum();
         let mut x = self.clients[c as usize].rng.uniform() * total;
-        for &(n, weight) in mix {
+        for &(w, weight) in mix {
             if x < weight {
-                return n;
+                return w;
             }
             x -= weight;
         }
@@ -116,16 +116,17 @@ impl World {
         if cl.mode == ClientMode::Open {
             self.clients[c as usize].due.pop_front();
         }
-        let n = self.draw_n(c);
+        let work = self.draw_work(c);
         let cl = &mut self.clients[c as usize];
         cl.outstanding += 1;
         cl.issued += 1;
         cl.in_flight.push_back(created);
         let r = Request {
             client: c,
-            n,
+            work,
             created,
             reply: 0,
+            progress: 0,
         };
         self.push(t, Step::Python(costs.client_py), Effect::None);
         self.push_waking_call(t, costs.send, Effect::SendRequest(r));

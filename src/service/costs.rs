@@ -1,5 +1,6 @@
 //! Per-step CPU costs of the service's Python code and system calls.
 
+use super::byte_costs::ByteCosts;
 use crate::kernel::SimDuration;
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +120,9 @@ pub struct ServiceCosts {
     pub conn_thread_py: SimDuration,
     /// Thread-per-connection server: after the reply's `send` returns, back to `recv`.
     pub conn_after_send_py: SimDuration,
+    /// Per-byte costs of payloads and replies crossing a process or interpreter pool
+    /// (`[service.bytes]`).
+    pub bytes: ByteCosts,
 }
 
 impl Default for ServiceCosts {
@@ -158,6 +162,7 @@ impl Default for ServiceCosts {
             process_start: SimDuration::from_micros(2_500),
             conn_thread_py: us(30),
             conn_after_send_py: us(2),
+            bytes: ByteCosts::default(),
         }
     }
 }

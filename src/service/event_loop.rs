@@ -32,7 +32,9 @@ impl World {
         self.loop_polled = false;
         let is_ready =
             |conn: &super::world::Conn| !conn.handler_busy && !conn.server_inbox.is_empty();
-        let events = !self.completions.is_empty() || self.conns.iter().any(is_ready);
+        let events = !self.completions.is_empty()
+            || !self.due_timers.is_empty()
+            || self.conns.iter().any(is_ready);
         if !events && self.loop_ready.is_empty() {
             // Nothing ready: block in epoll_wait until a socket or the self-pipe wakes us.
             return (Step::Block, Effect::None);
@@ -49,8 +51,10 @@ impl World {
             match task {
                 LoopTask::Handle(r) => self.handler_step(t, r),
                 LoopTask::Reply(r) => self.reply_steps(t, r),
+                LoopTask::Resume(r) => self.run_handler_inline(t, r),
             }
         }
+        self.run_due_timers(t);
         if !self.completions.is_empty() {
             // call_soon_threadsafe's callbacks, then _read_from_self.
             while let Some(r) = self.completions.pop_front() {
@@ -79,16 +83,12 @@ impl World {
         self.first(t)
     }
 
-    /// The handler's step after its read: inline, the whole computation and the reply;
-    /// otherwise `run_in_executor`.
-    fn handler_step(&mut self, t: ThreadId, mut r: Request) {
+    /// The handler's step after its read: inline, the work (up to an awaited `io` step) and
+    /// the reply; otherwise `run_in_executor`.
+    fn handler_step(&mut self, t: ThreadId, r: Request) {
         let c = self.costs;
         match self.spec.executor {
-            ExecutorKind::Inline => {
-                let d = self.compute(&mut r);
-                self.push(t, Step::PythonLoop(d), Effect::None);
-                self.reply_steps(t, r);
-            }
+            ExecutorKind::Inline => self.run_handler_inline(t, r),
             ExecutorKind::Thread | ExecutorKind::Interpreter => {
                 self.push(t, Step::Python(c.loop_submit_thread_py), Effect::Submit(r));
                 self.push(t, Step::Python(c.loop_after_submit_py), Effect::None);
@@ -110,7 +110,7 @@ impl World {
 
     /// The handler resumes, `writer.write(reply)` sends it, then `drain` and back to
     /// `reader.read`.
-    fn reply_steps(&mut self, t: ThreadId, r: Request) {
+    pub(super) fn reply_steps(&mut self, t: ThreadId, r: Request) {
         let c = self.costs;
         self.push(t, Step::Python(c.loop_write_py), Effect::None);
         self.push_waking_call(t, c.send, Effect::SendReply(r));

@@ -8,7 +8,9 @@
 //! self-pipe wake-ups), the pools (`thread_pool.rs`, also the interpreter pool, whose work
 //! queue is CPython's [`SimpleQueue`]; `process_pool.rs` with its feeder and manager threads and worker processes),
 //! `thread_per_connection.rs` (the lesson's earlier server shape) and `client.rs` (closed and
-//! open loop). Each thread keeps a short queue of `(step, effect)` pairs; an effect (a
+//! open loop), and `work.rs` (a request's work on the thread that does it: the prime core or
+//! the steps of a user's request type, with `byte_costs.rs` for payloads crossing a process
+//! pool). Each thread keeps a short queue of `(step, effect)` pairs; an effect (a
 //! request reaching the server's socket, a future completing, a reply arriving) applies when
 //! its step ends, and may wake other threads.
 //!
@@ -19,6 +21,7 @@
 //! loop again; the loop runs the callbacks, resumes the handler and sends the reply, waking
 //! the client. Four GIL hand-offs when every thread is in one process.
 
+mod byte_costs;
 mod client;
 mod costs;
 mod event_loop;
@@ -28,14 +31,16 @@ mod simple_queue;
 mod spec;
 mod thread_per_connection;
 mod thread_pool;
+mod work;
 mod worker_at;
 mod world;
 
+pub use byte_costs::ByteCosts;
 pub use costs::ServiceCosts;
 pub use invariants::{CONSERVATION, CORRECT_REPLY};
 pub use simple_queue::SimpleQueue;
 pub use spec::{
     Affinity, Arrivals, ClientGroup, ClientMode, ExecutorKind, Pacing, RequestArgs, ServerKind,
-    ServiceSpec,
+    ServiceSpec, Work,
 };
 pub use world::{Event, ServiceEvent, ThreadRole, World};

@@ -59,7 +59,13 @@ impl World {
             return self.first(t);
         }
         if let Some(r) = self.pool.results.pop_front() {
-            self.push(t, Step::Release(c.pipe_read), Effect::None);
+            let reply = self.reply_bytes_of(&r);
+            self.push(
+                t,
+                Step::Release(c.pipe_read + c.bytes.pipe_read(reply)),
+                Effect::None,
+            );
+            self.push_held(t, c.bytes.unpickle(reply));
             self.push(
                 t,
                 Step::Python(c.pickle_py + c.manager_result_py),
@@ -85,8 +91,11 @@ impl World {
             return (Step::Block, Effect::None);
         };
         let f = self.pool.feeder.expect("feeder exists");
+        let payload = self.payload_of(&r);
         self.push(f, Step::Python(c.pickle_py + c.feeder_py), Effect::None);
-        self.push_waking_call(f, c.pipe_write, Effect::ToWorkers(r));
+        self.push_held(f, c.bytes.pickle(payload));
+        let write = c.pipe_write + c.bytes.pipe_write(payload);
+        self.push_waking_call(f, write, Effect::ToWorkers(r));
         self.first(f)
     }
 
@@ -100,16 +109,23 @@ impl World {
         };
         self.pool.idle.retain(|&x| x != t);
         self.pool.in_call_queue -= 1;
-        let d = self.compute(&mut r);
-        self.push(t, Step::Release(c.pipe_read), Effect::None);
+        let (payload, reply) = (self.payload_of(&r), self.reply_bytes_of(&r));
+        self.push(
+            t,
+            Step::Release(c.pipe_read + c.bytes.pipe_read(payload)),
+            Effect::None,
+        );
         self.push(
             t,
             Step::Python(c.pickle_py + c.process_worker_py),
             Effect::None,
         );
-        self.push(t, Step::PythonLoop(d), Effect::None);
+        self.push_held(t, c.bytes.unpickle(payload));
+        self.push_work(t, &mut r, false);
         self.push(t, Step::Python(c.pickle_py), Effect::None);
-        self.push_waking_call(t, c.pipe_write, Effect::ResultReady(r));
+        self.push_held(t, c.bytes.pickle(reply));
+        let write = c.pipe_write + c.bytes.pipe_write(reply);
+        self.push_waking_call(t, write, Effect::ResultReady(r));
         self.first(t)
     }
 }

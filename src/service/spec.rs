@@ -9,6 +9,7 @@
 use crate::interp::GilKind;
 use crate::kernel::SimDuration;
 use crate::machine::CoreId;
+use crate::workload::request_type::RequestType;
 use serde::{Deserialize, Serialize};
 
 /// The shape of the server.
@@ -78,13 +79,22 @@ pub enum Arrivals {
     Constant,
 }
 
-/// The argument `n` of a client's `find_nth_prime(n)` requests.
+/// What one request asks the server to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// The lesson's `find_nth_prime(n)`.
+    Prime(u64),
+    /// One of the spec's request types ([`ServiceSpec::requests`], by index).
+    Custom(u16),
+}
+
+/// What a client's requests ask for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RequestArgs {
-    /// The same `n` every time.
-    Fixed(u64),
-    /// A seeded draw per request from `(n, weight)` pairs (weights > 0, not empty).
-    Mix(Vec<(u64, f64)>),
+    /// The same work every time.
+    Fixed(Work),
+    /// A seeded draw per request from `(work, weight)` pairs (weights > 0, not empty).
+    Mix(Vec<(Work, f64)>),
 }
 
 /// When a client sends.
@@ -166,6 +176,8 @@ pub struct ServiceSpec {
     pub workers: Option<usize>,
     /// The clients, in order.
     pub clients: Vec<ClientGroup>,
+    /// The request types the clients may name ([`Work::Custom`] indexes this list).
+    pub requests: Vec<RequestType>,
     /// Where each role may run.
     pub affinity: Affinity,
 }

@@ -12,10 +12,9 @@ impl World {
         let Some(mut r) = self.conns[c as usize].server_inbox.pop_front() else {
             return (Step::Block, Effect::None);
         };
-        let d = self.compute(&mut r);
         self.push(t, Step::Release(costs.recv), Effect::None);
         self.push(t, Step::Python(costs.conn_thread_py), Effect::None);
-        self.push(t, Step::PythonLoop(d), Effect::None);
+        self.push_work(t, &mut r, false);
         self.push_waking_call(t, costs.send, Effect::SendReply(r));
         // The send returns holding the GIL again; the thread loops back to recv.
         self.push(t, Step::Python(costs.conn_after_send_py), Effect::None);

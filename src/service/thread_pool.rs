@@ -86,20 +86,24 @@ impl World {
         }
         self.pool.worker_at[w as usize] = WorkerAt::ItemDone;
         self.push(t, Step::Python(c.worker_get_py), Effect::None);
-        let d = self.compute(&mut r);
         if self.spec.executor == ExecutorKind::Interpreter {
             let sub = self.pool.sub_interps[w as usize];
             let main = self.main_interp;
+            let (payload, reply) = (self.payload_of(&r), self.reply_bytes_of(&r));
             // Pickle the call, enter the sub-interpreter, run, come back with the result.
             self.push(t, Step::Python(c.pickle_py), Effect::None);
+            self.push_held(t, c.bytes.pickle(payload));
             self.push(t, Step::Release(c.interp_switch), Effect::SetInterp(sub));
             self.push(t, Step::Python(c.pickle_py), Effect::None);
-            self.push(t, Step::PythonLoop(d), Effect::None);
+            self.push_held(t, c.bytes.unpickle(payload));
+            self.push_work(t, &mut r, false);
             self.push(t, Step::Python(c.pickle_py), Effect::None);
+            self.push_held(t, c.bytes.pickle(reply));
             self.push(t, Step::Release(c.interp_switch), Effect::SetInterp(main));
             self.push(t, Step::Python(c.pickle_py), Effect::None);
+            self.push_held(t, c.bytes.unpickle(reply));
         } else {
-            self.push(t, Step::PythonLoop(d), Effect::None);
+            self.push_work(t, &mut r, false);
         }
         self.push(t, Step::Python(c.worker_done_py), Effect::None);
         // call_soon_threadsafe writes the loop's self-pipe.

@@ -2,7 +2,7 @@
 
 use super::costs::ServiceCosts;
 use super::simple_queue::SimpleQueue;
-use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec};
+use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec, Work};
 use super::worker_at::WorkerAt;
 use crate::interp::{InterpEvent, InterpId, PyNotice, Runtime, Step};
 use crate::kernel::{
@@ -11,7 +11,7 @@ use crate::kernel::{
 use crate::machine::{CoreId, MachineEvent, ThreadId};
 use crate::workload::cost::CostModel;
 use hdrhistogram::Histogram;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Every event of a service simulation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +33,8 @@ pub enum ServiceEvent {
     Arrival(u32),
     /// A closed-loop client's think time is over.
     ThinkDone(u32),
+    /// A timer of the event loop is due (an inline handler's awaited `io` step).
+    LoopTimer(u64),
 }
 
 impl From<MachineEvent> for Event {
@@ -54,6 +56,7 @@ impl TraceKey for Event {
             Event::Service(ServiceEvent::ClientStart(c)) => 32 | (*c as u64) << 8,
             Event::Service(ServiceEvent::Arrival(c)) => 33 | (*c as u64) << 8,
             Event::Service(ServiceEvent::ThinkDone(c)) => 34 | (*c as u64) << 8,
+            Event::Service(ServiceEvent::LoopTimer(id)) => 35 | *id << 8,
         }
     }
 }
@@ -82,10 +85,13 @@ pub enum ThreadRole {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Request {
     pub client: u32,
-    pub n: u64,
+    pub work: Work,
     pub created: SimTime,
-    /// The answer, `find_nth_prime(n)`, set by the thread that computes it (0 until then).
+    /// The answer, `find_nth_prime(n)`, set by the thread that computes it (0 until then,
+    /// and for a request type of the user's).
     pub reply: u64,
+    /// A request type's next step (an inline handler resumes there after an `io` step).
+    pub progress: u16,
 }
 
 /// A task step the loop will run in its next iteration (resumed through `call_soon`).
@@ -96,6 +102,8 @@ pub(super) enum LoopTask {
     Handle(Request),
     /// A handler whose executor future completed: write the reply.
     Reply(Request),
+    /// An inline handler whose awaited `io` step is over: its next steps.
+    Resume(Request),
 }
 
 /// What happens when a step ends.
@@ -122,6 +130,8 @@ pub(super) enum Effect {
     ResultReady(Request),
     /// The thread moves to another interpreter (interpreter pool).
     SetInterp(InterpId),
+    /// An inline handler awaits an `io` step this long: the loop arms a timer.
+    AwaitIo(Request, SimDuration),
 }
 
 pub(super) struct Slot {
@@ -198,6 +208,13 @@ pub struct World {
     /// Task steps the loop runs in its next iteration (resumed through `call_soon`).
     pub(super) loop_ready: Vec<LoopTask>,
     pub(super) pool: Pool,
+    /// Per request type of the spec, the stream its steps' durations are drawn from.
+    pub(super) request_rngs: Vec<SimRng>,
+    /// The loop's armed timers (awaited `io` steps), by id.
+    pub(super) loop_timers: BTreeMap<u64, Request>,
+    pub(super) next_timer: u64,
+    /// Timers due, whose callbacks the loop runs in its next iteration.
+    pub(super) due_timers: VecDeque<Request>,
     pub(super) horizon: SimTime,
     /// Invariant checking (None: off, the default): the violations found while handling
     /// events (wrong replies), oldest first.
@@ -217,6 +234,12 @@ impl World {
         let mut rt = rt;
         let main_interp = rt.new_interpreter(spec.gil, spec.switch_interval);
         let horizon = SimTime::ZERO + spec.duration;
+        let streams = RngStreams::new(spec.seed);
+        let request_rngs = spec
+            .requests
+            .iter()
+            .map(|r| streams.stream(&format!("request/{}", r.name)))
+            .collect();
         let mut world = World {
             rt,
             costs,
@@ -231,6 +254,10 @@ impl World {
             completions: VecDeque::new(),
             loop_ready: Vec::new(),
             pool: Pool::default(),
+            request_rngs,
+            loop_timers: BTreeMap::new(),
+            next_timer: 0,
+            due_timers: VecDeque::new(),
             horizon,
             checks: None,
         };
@@ -324,17 +351,6 @@ impl World {
     pub(super) fn new_interp(&mut self) -> InterpId {
         self.rt
             .new_interpreter(self.spec.gil, self.spec.switch_interval)
-    }
-
-    /// CPU time of `find_nth_prime(r.n)` under the service's cost model; sets the request's
-    /// reply to the answer (the exact count's p_n: one cached look-up serves both).
-    pub(super) fn compute(&mut self, r: &mut Request) -> SimDuration {
-        let ops = self
-            .cost_model
-            .ops(r.n)
-            .expect("a spec's n lies within the cost model's range (its maker validates it)");
-        r.reply = ops.prime;
-        self.cost_model.core().duration(&ops)
     }
 
     /// The thread's role.
@@ -490,6 +506,7 @@ impl World {
                 }
             }
             Effect::SetInterp(i) => self.rt.set_interp(t, i),
+            Effect::AwaitIo(r, d) => self.arm_loop_timer(r, d, q),
         }
     }
 
@@ -512,6 +529,7 @@ impl World {
                     self.wake(t, None, q);
                 }
             }
+            ServiceEvent::LoopTimer(id) => self.loop_timer_due(id, q),
         }
     }
 

@@ -75,6 +75,7 @@ pub fn scenario(executor: ExecutorKind, interval: SimDuration, placement: Placem
             executor,
             workers: None,
         },
+        requests: Vec::new(),
         clients: vec![
             closed_client("simple", 1, SimDuration::ZERO),
             closed_client("long", 100_000, SimDuration::from_secs(2)),

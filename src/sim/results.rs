@@ -53,8 +53,11 @@ pub fn latency_distribution(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, u64)>
 pub struct ClientResult {
     /// The client's name.
     pub name: String,
-    /// Its request argument (or the first of its mix).
+    /// Its request argument (or the first of its mix; 0 for a request type).
     pub n: u64,
+    /// Its request type (or the first of its mix), if it sends one of `[[requests]]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// When it started, in seconds.
     pub start_s: f64,
     /// Requests sent.

@@ -245,7 +245,12 @@ fn client_results(s: &Scenario, w: &World) -> Vec<ClientResult> {
                 name: name.to_string(),
                 n: cs
                     .n
-                    .unwrap_or_else(|| cs.mix.as_ref().map(|m| m[0].n).unwrap_or(0)),
+                    .or_else(|| cs.mix.as_ref().and_then(|m| m[0].n))
+                    .unwrap_or(0),
+                request: cs
+                    .request
+                    .clone()
+                    .or_else(|| cs.mix.as_ref().and_then(|m| m[0].request.clone())),
                 start_s: cs.start.as_secs_f64(),
                 issued,
                 completed,

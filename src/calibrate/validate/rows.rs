@@ -142,7 +142,9 @@ fn never_completes(s: &Scenario, g: usize, cal: &Calibration) -> bool {
     let c = &s.clients[g];
     let ns: Vec<u64> = match (&c.n, &c.mix) {
         (Some(n), _) => vec![*n],
-        (None, Some(m)) => m.iter().map(|e| e.n).collect(),
+        // A request type's duration is not the prime core's: it may complete.
+        (None, Some(m)) if m.iter().any(|e| e.n.is_none()) => return false,
+        (None, Some(m)) => m.iter().filter_map(|e| e.n).collect(),
         (None, None) => return false,
     };
     let core = cal.core(s.python.runtime);

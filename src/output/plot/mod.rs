@@ -12,6 +12,7 @@
 //! [`style`]; [`marker`]; [`legend`]; [`axis`]; [`labels`]) and are re-exported here, so a
 //! figure's file reads them all with `use super::*`.
 
+pub mod advice;
 pub mod axis;
 pub mod figure;
 pub mod figures;

@@ -37,12 +37,14 @@
 
 mod error;
 mod locate;
+mod requests;
 mod tables;
 mod to_service;
 mod validate;
 
 pub use crate::service::{Arrivals, ClientMode, ExecutorKind, ServerKind};
 pub use error::ScenarioError;
+pub use requests::{parse_samples, DistSpec, DurationSpec, NativeGil, RequestSpec, StepSpec};
 pub use tables::{
     AffinitySpec, ClientSpec, CostOverrides, MachineSpec, MixEntry, PythonSpec, ServerSpec,
 };
@@ -77,6 +79,9 @@ pub struct Scenario {
     pub server: ServerSpec,
     /// The clients (at least one).
     pub clients: Vec<ClientSpec>,
+    /// Request types of the user's own service (`[[requests]]`), which clients may name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<RequestSpec>,
     /// Which cores each role may use.
     #[serde(default)]
     pub affinity: AffinitySpec,
@@ -104,6 +109,7 @@ impl Default for Scenario {
             python: PythonSpec::default(),
             server: ServerSpec::default(),
             clients: vec![ClientSpec::closed("simple", 1, SimDuration::ZERO)],
+            requests: Vec::new(),
             affinity: AffinitySpec::default(),
             costs: CostOverrides::default(),
         }
@@ -111,18 +117,36 @@ impl Default for Scenario {
 }
 
 impl Scenario {
-    /// Parses and validates TOML text.
+    /// Parses and validates TOML text (an empirical distribution's file is read relative to
+    /// the current directory).
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = toml::from_str(text).map_err(|e| locate::parse_error(text, &e))?;
+        Scenario::from_toml_in(text, std::path::Path::new("."))
+    }
+
+    /// Parses TOML text, reads its empirical distributions' files relative to `base`, and
+    /// validates it.
+    pub fn from_toml_in(text: &str, base: &std::path::Path) -> Result<Scenario, ScenarioError> {
+        let mut s: Scenario = toml::from_str(text).map_err(|e| locate::parse_error(text, &e))?;
+        s.load_samples(base)?;
         s.validate()?;
         Ok(s)
+    }
+
+    /// Reads the files of the request types' empirical distributions, relative to `base`
+    /// (for a scenario built in code; loading a file does it).
+    pub fn load_samples(&mut self, base: &std::path::Path) -> Result<(), ScenarioError> {
+        for (i, r) in self.requests.iter_mut().enumerate() {
+            r.load_samples(i, base)?;
+        }
+        Ok(())
     }
 
     /// Reads, parses and validates a scenario file; the name defaults to the file stem.
     pub fn from_file(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| err("", format!("cannot read {}: {e}", path.display())))?;
-        let mut s = Scenario::from_toml(&text)?;
+        let base = path.parent().unwrap_or(std::path::Path::new("."));
+        let mut s = Scenario::from_toml_in(&text, base)?;
         if s.name.is_none() {
             s.name = path.file_stem().map(|x| x.to_string_lossy().into_owned());
         }
@@ -190,7 +214,7 @@ mod tests {
         s.clients[0].rate = Some(50.0);
         s.clients.push(ClientSpec {
             n: None,
-            mix: Some(vec![MixEntry { n: 3, weight: 0.5 }]),
+            mix: Some(vec![MixEntry::prime(3, 0.5)]),
             ..ClientSpec::closed("mixed", 1, SimDuration::ZERO)
         });
         let spec = s.service_spec();
@@ -203,6 +227,9 @@ mod tests {
                 arrivals: Arrivals::Poisson
             }
         );
-        assert_eq!(spec.clients[1].args, RequestArgs::Mix(vec![(3, 0.5)]));
+        assert_eq!(
+            spec.clients[1].args,
+            RequestArgs::Mix(vec![(crate::service::Work::Prime(3), 0.5)])
+        );
     }
 }

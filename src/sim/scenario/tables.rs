@@ -105,14 +105,29 @@ impl Default for ServerSpec {
     }
 }
 
-/// One entry of a request mix.
+/// One entry of a request mix: a prime request `n` or a request type, and its weight.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MixEntry {
-    /// The request's argument.
-    pub n: u64,
+    /// The prime request's argument (give `n` or `request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u64>,
+    /// A request type's name (`[[requests]]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
     /// Relative weight (> 0).
     pub weight: f64,
+}
+
+impl MixEntry {
+    /// A prime request `n` with this weight.
+    pub fn prime(n: u64, weight: f64) -> MixEntry {
+        MixEntry {
+            n: Some(n),
+            request: None,
+            weight,
+        }
+    }
 }
 
 /// One client: a connection and a thread that sends `find_nth_prime(n)` requests on it.
@@ -121,10 +136,13 @@ pub struct MixEntry {
 pub struct ClientSpec {
     /// A label.
     pub name: String,
-    /// The argument of every request (give `n` or `mix`).
+    /// The argument of every request (give `n`, `request` or `mix`).
     #[serde(default)]
     pub n: Option<u64>,
-    /// A seeded mix of arguments (instead of `n`).
+    /// The request type of every request (`[[requests]]`), instead of `n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// A seeded mix of arguments and request types (instead of `n`).
     #[serde(default)]
     pub mix: Option<Vec<MixEntry>>,
     /// When the client connects and starts.
@@ -158,6 +176,7 @@ impl ClientSpec {
         ClientSpec {
             name: name.into(),
             n: Some(n),
+            request: None,
             mix: None,
             start,
             mode: ClientMode::Closed,

@@ -1,9 +1,10 @@
 //! A scenario, as the service layer sees it: the conversion to a [`ServiceSpec`].
 
+use super::requests::RequestSpec;
 use super::tables::{AffinitySpec, ClientSpec};
 use super::Scenario;
 use crate::machine::CoreId;
-use crate::service::{Affinity, ClientGroup, ClientMode, Pacing, RequestArgs, ServiceSpec};
+use crate::service::{Affinity, ClientGroup, ClientMode, Pacing, RequestArgs, ServiceSpec, Work};
 
 impl Scenario {
     /// What the service layer needs of this (validated) scenario: the server, the pool, the
@@ -22,18 +23,48 @@ impl Scenario {
             server: self.server.kind,
             executor: self.server.executor,
             workers: self.server.workers,
-            clients: self.clients.iter().map(client_group).collect(),
+            clients: self
+                .clients
+                .iter()
+                .map(|c| client_group(c, &self.requests))
+                .collect(),
+            requests: self.requests.iter().map(|r| r.to_request_type()).collect(),
             affinity: affinity(&self.affinity),
         }
     }
 }
 
+/// The work a client names: a prime request `n` or a request type (by its index in
+/// `requests`).
+fn work(n: Option<u64>, request: Option<&str>, requests: &[RequestSpec]) -> Option<Work> {
+    match (n, request) {
+        (Some(n), _) => Some(Work::Prime(n)),
+        (None, Some(name)) => requests
+            .iter()
+            .position(|r| r.name == name)
+            .map(|i| Work::Custom(i as u16)),
+        (None, None) => None,
+    }
+}
+
 /// One `[[clients]]` entry as a group of identical clients.
-fn client_group(c: &ClientSpec) -> ClientGroup {
-    let args = match (c.n, &c.mix) {
-        (Some(n), _) => RequestArgs::Fixed(n),
-        (None, Some(mix)) => RequestArgs::Mix(mix.iter().map(|m| (m.n, m.weight)).collect()),
-        (None, None) => panic!("client {}: validated scenarios have n or a mix", c.name),
+fn client_group(c: &ClientSpec, requests: &[RequestSpec]) -> ClientGroup {
+    let fixed = work(c.n, c.request.as_deref(), requests);
+    let args = match (fixed, &c.mix) {
+        (Some(w), _) => RequestArgs::Fixed(w),
+        (None, Some(mix)) => RequestArgs::Mix(
+            mix.iter()
+                .map(|m| {
+                    let w = work(m.n, m.request.as_deref(), requests)
+                        .expect("validated mix entries name their work");
+                    (w, m.weight)
+                })
+                .collect(),
+        ),
+        (None, None) => panic!(
+            "client {}: validated scenarios have n, request or a mix",
+            c.name
+        ),
     };
     let pacing = match c.mode {
         ClientMode::Closed => Pacing::Closed { think: c.think },

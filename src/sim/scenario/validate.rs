@@ -43,8 +43,34 @@ impl Scenario {
                 ));
             }
         }
+        if let Some(s) = &self.costs.service {
+            s.bytes.check().map_err(|k| {
+                err(
+                    format!("costs.service.bytes.{k}"),
+                    "must be a finite number, not negative",
+                )
+            })?;
+        }
+        self.validate_requests()?;
         self.validate_clients()?;
         self.validate_affinity()
+    }
+
+    /// Each request type valid, names unique, at most 1,000 of them.
+    fn validate_requests(&self) -> Result<(), ScenarioError> {
+        if self.requests.len() > 1_000 {
+            return Err(err("requests", "at most 1000 request types"));
+        }
+        for (i, r) in self.requests.iter().enumerate() {
+            r.validate(i)?;
+            if self.requests[..i].iter().any(|o| o.name == r.name) {
+                return Err(err(
+                    format!("requests[{i}].name"),
+                    format!("{:?} is the name of an earlier request type", r.name),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// At least one client, at most 10,000 in all, each valid.
@@ -52,9 +78,10 @@ impl Scenario {
         if self.clients.is_empty() {
             return Err(err("clients", "at least one client is required"));
         }
+        let names: Vec<&str> = self.requests.iter().map(|r| r.name.as_str()).collect();
         let mut total = 0usize;
         for (i, c) in self.clients.iter().enumerate() {
-            validate_client(i, c, self.duration)?;
+            validate_client(i, c, self.duration, &names)?;
             total += c.count;
         }
         if total > 10_000 {
@@ -79,16 +106,35 @@ impl Scenario {
 
 /// `clients[i]`: a name, n or a mix, a start within the run, a rate only (and always) in open
 /// loop, a count of 1 to 10,000.
-fn validate_client(i: usize, c: &ClientSpec, duration: SimDuration) -> Result<(), ScenarioError> {
+fn validate_client(
+    i: usize,
+    c: &ClientSpec,
+    duration: SimDuration,
+    requests: &[&str],
+) -> Result<(), ScenarioError> {
     let k = |f: &str| format!("clients[{i}].{f}");
     if c.name.trim().is_empty() {
         return Err(err(k("name"), "must not be empty"));
     }
-    match (&c.n, &c.mix) {
-        (Some(_), Some(_)) => return Err(err(k("mix"), "give either n or mix, not both")),
-        (None, None) => return Err(err(k("n"), "a request argument n (or a mix) is required")),
-        (Some(n), None) => check_n(*n, &k("n"))?,
-        (None, Some(mix)) => validate_mix(i, mix)?,
+    let given = [c.n.is_some(), c.request.is_some(), c.mix.is_some()];
+    match given.iter().filter(|&&g| g).count() {
+        0 => {
+            return Err(err(
+                k("n"),
+                "a request argument n (or a request type, or a mix) is required",
+            ))
+        }
+        1 => {}
+        _ => return Err(err(k("mix"), "give one of n, request and mix")),
+    }
+    if let Some(n) = c.n {
+        check_n(n, &k("n"))?;
+    }
+    if let Some(name) = &c.request {
+        check_request(name, requests, &k("request"))?;
+    }
+    if let Some(mix) = &c.mix {
+        validate_mix(i, mix, requests)?;
     }
     if c.start >= duration {
         return Err(err(k("start"), "must be earlier than the duration"));
@@ -119,13 +165,34 @@ fn validate_client(i: usize, c: &ClientSpec, duration: SimDuration) -> Result<()
     Ok(())
 }
 
-/// `clients[i].mix`: not empty, each n valid, each weight positive.
-fn validate_mix(i: usize, mix: &[MixEntry]) -> Result<(), ScenarioError> {
+/// A client's `request` names a `[[requests]]` entry.
+fn check_request(name: &str, requests: &[&str], key: &str) -> Result<(), ScenarioError> {
+    if requests.contains(&name) {
+        return Ok(());
+    }
+    let known = if requests.is_empty() {
+        "there is no [[requests]] entry".to_string()
+    } else {
+        format!("the request types are {}", requests.join(", "))
+    };
+    Err(err(
+        key,
+        format!("no request type is named {name:?} ({known})"),
+    ))
+}
+
+/// `clients[i].mix`: not empty, each entry one n or one request type, each weight positive.
+fn validate_mix(i: usize, mix: &[MixEntry], requests: &[&str]) -> Result<(), ScenarioError> {
     if mix.is_empty() {
         return Err(err(format!("clients[{i}].mix"), "must not be empty"));
     }
     for (j, m) in mix.iter().enumerate() {
-        check_n(m.n, &format!("clients[{i}].mix[{j}].n"))?;
+        let key = |f: &str| format!("clients[{i}].mix[{j}].{f}");
+        match (m.n, &m.request) {
+            (Some(n), None) => check_n(n, &key("n"))?,
+            (None, Some(name)) => check_request(name, requests, &key("request"))?,
+            _ => return Err(err(key("n"), "give one of n and request")),
+        }
         if !(m.weight.is_finite() && m.weight > 0.0) {
             return Err(err(
                 format!("clients[{i}].mix[{j}].weight"),
