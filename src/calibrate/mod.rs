@@ -32,6 +32,7 @@
 //! `execsim validate`). Everything public is re-exported
 //! here.
 
+pub mod bytes_probe;
 pub mod cpython_core;
 pub mod error;
 pub mod fit;

@@ -14,7 +14,7 @@ use std::time::Duration;
 #[derive(clap::Args, Debug)]
 pub(crate) struct CalibrateArgs {
     /// Which core to time.
-    #[arg(long, value_enum, required_unless_present = "machine")]
+    #[arg(long, value_enum, required_unless_present_any = ["machine", "bytes"])]
     backend: Option<BackendArg>,
     /// Calibration file to write; if it exists, only this backend's section is replaced.
     #[arg(long, default_value = "calibration.toml")]
@@ -52,11 +52,18 @@ pub(crate) struct CalibrateArgs {
     /// pinned threads, CPUs 0 and 1) and write the wake-up keys of [machine].
     #[arg(long, conflicts_with_all = ["from_live", "from_trace"])]
     machine: bool,
+    /// Instead of timing a core, measure what a process pool's payloads cost per byte
+    /// (pickling, unpickling, pipe write and read, with --python) and write [service.bytes].
+    #[arg(long, conflicts_with_all = ["from_live", "from_trace", "machine"])]
+    bytes: bool,
 }
 
 pub(crate) fn cmd_calibrate(args: CalibrateArgs) -> Result<()> {
     if args.machine {
         return calibrate_machine(&args.out, &command_line());
+    }
+    if args.bytes {
+        return calibrate_bytes(&args.out, &args.python);
     }
     let backend: Backend = args
         .backend
@@ -154,6 +161,32 @@ fn calibrate_machine(out: &std::path::Path, command: &str) -> Result<()> {
         .with_context(|| format!("writing {}", out.display()))?;
     println!(
         "wrote the wake-up keys of [machine] to {} ({}; measured by: {command})",
+        out.display(),
+        if created {
+            "new file"
+        } else {
+            "other sections kept"
+        }
+    );
+    Ok(())
+}
+
+/// `calibrate --bytes`: the per-byte probe, written into `[service.bytes]` of `out`.
+fn calibrate_bytes(out: &std::path::Path, python: &std::path::Path) -> Result<()> {
+    use crate::sim::calibration::Calibration;
+    let (mut cal, created) =
+        Calibration::load_or_default(out).with_context(|| format!("reading {}", out.display()))?;
+    eprintln!("timing pickling and pipes for 64 KiB to 4 MiB...");
+    let (bytes, table) =
+        crate::calibrate::bytes_probe::measure(python).map_err(anyhow::Error::msg)?;
+    print!("{table}");
+    let mut service = cal.service.unwrap_or_default();
+    service.bytes = bytes;
+    cal.service = Some(service);
+    cal.save(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote [service.bytes] to {} ({})",
         out.display(),
         if created {
             "new file"
