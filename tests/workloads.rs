@@ -126,8 +126,12 @@ fn held_native_code_is_not_cut_by_a_drop_request() {
 #[test]
 fn a_process_pool_pays_for_the_payload_per_byte() {
     // One client, 1 ms of Python per request: a 4 MB payload adds its pickling, pipe write,
-    // pipe read and unpickling (ByteCosts: 0.99 ns per byte in all, 3.96 ms) to every
-    // request; the thread pool passes a reference and pays nothing.
+    // pipe read and unpickling (ByteCosts: 0.99 ns per byte in all, 3.96 ms) and the 62
+    // round trips of 64 KiB through the pipe, each a wake-up each way (`pipe_transfer`):
+    // live, a `ProcessPoolExecutor` round trip took 2.1 to 2.3 ms more with 1 MB than with
+    // none and 7.1 to 7.7 ms more with 4 MB (medians of 40, two runs, AMD EPYC host of
+    // 2026-12-03); simulated 2.0 and 8.5 ms. The thread pool passes a reference and pays
+    // nothing.
     let small = run(&service("process", 2, 1, "{ python = \"1ms\" }", ""));
     let big = run(&service(
         "process",
@@ -144,25 +148,23 @@ fn a_process_pool_pays_for_the_payload_per_byte() {
         "payload = \"4MB\"\n",
     ));
     let thread_small = run(&service("thread", 2, 1, "{ python = \"1ms\" }", ""));
-    let mid = run(&service(
+    let one = run(&service(
         "process",
         2,
         1,
         "{ python = \"1ms\" }",
-        "payload = \"2MB\"\n",
+        "payload = \"1MB\"\n",
     ));
     let per_req = |r: &RunResult| 1e6 / rate(r, "c", 1, 4);
     let extra = per_req(&big) - per_req(&small);
-    // The byte costs, plus the machine's: the worker process's core idles while the feeder
-    // writes, and refills its caches after (up to a fifth more).
     assert!(
-        (3_960.0..=3_960.0 * 1.2).contains(&extra),
-        "seed 3: a 4 MB payload adds {extra:.0} us per request, want 3960 to 4750"
+        extra > 1.3 * 3_960.0 && within(extra, 7_450.0, 0.2),
+        "seed 3: a 4 MB payload adds {extra:.0} us per request, live 7100 to 7700"
     );
-    let half = per_req(&mid) - per_req(&small);
+    let extra_1mb = per_req(&one) - per_req(&small);
     assert!(
-        within(extra / half, 2.0, 0.1),
-        "seed 3: 4 MB {extra:.0} us, 2 MB {half:.0} us"
+        within(extra_1mb, 2_250.0, 0.2),
+        "seed 3: 1 MB adds {extra_1mb:.0} us, live 2100 to 2300"
     );
     let t_extra = per_req(&thread_big) - per_req(&thread_small);
     assert!(t_extra.abs() < 50.0, "seed 3: thread pool: {t_extra:.0} us");

@@ -128,6 +128,13 @@ impl World {
             q.iter().for_each(&mut add);
         }
         self.loop_timers.values().for_each(&mut add);
+        // A chunked call item: with the feeder until its first chunk is written (then in the
+        // call pipe), and with its reader until the reader has read it all.
+        if let Some(tr) = &self.pool.transfer {
+            if tr.written == 0 || tr.reader.is_some() {
+                add(&tr.request);
+            }
+        }
         for task in &self.loop_ready {
             match task {
                 LoopTask::Handle(r) | LoopTask::Reply(r) | LoopTask::Resume(r) => add(r),
@@ -150,7 +157,11 @@ impl World {
                     | Effect::ToWorkers(r)
                     | Effect::ResultReady(r)
                     | Effect::AwaitIo(r, _) => add(r),
-                    Effect::None | Effect::HandlerIdle(_) | Effect::SetInterp(_) => {}
+                    Effect::None
+                    | Effect::HandlerIdle(_)
+                    | Effect::SetInterp(_)
+                    | Effect::ChunkWritten
+                    | Effect::ChunkRead => {}
                 }
             }
         }

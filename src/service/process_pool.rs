@@ -87,6 +87,9 @@ impl World {
 
     pub(super) fn plan_feeder(&mut self) -> (Step, Effect) {
         let c = self.costs;
+        if let Some(step) = self.feeder_transfer_step() {
+            return step;
+        }
         let Some(r) = self.pool.feed_buffer.pop_front() else {
             return (Step::Block, Effect::None);
         };
@@ -94,14 +97,31 @@ impl World {
         let payload = self.payload_of(&r);
         self.push(f, Step::Python(c.pickle_py + c.feeder_py), Effect::None);
         self.push_held(f, c.bytes.pickle(payload));
+        if World::chunked(payload) {
+            // The pipe takes it 64 KiB at a time (`pipe_transfer`): the next plan writes.
+            self.start_transfer(r, payload);
+            return self.first(f);
+        }
         let write = c.pipe_write + c.bytes.pipe_write(payload);
         self.push_waking_call(f, write, Effect::ToWorkers(r));
         self.first(f)
     }
 
-    pub(super) fn plan_process_worker_t(&mut self, t: ThreadId) -> (Step, Effect) {
+    pub(super) fn plan_process_worker_t(
+        &mut self,
+        t: ThreadId,
+        q: &mut EventQueue<super::Event>,
+    ) -> (Step, Effect) {
         let c = self.costs;
-        let Some(mut r) = self.pool.call_pipe.pop_front() else {
+        if let Some(tr) = self.pool.transfer.filter(|tr| tr.reader == Some(t)) {
+            // Reading a chunked call item: the next chunk, or the call once all is read.
+            if let Some(step) = self.reader_transfer_step(t) {
+                return step;
+            }
+            self.end_transfer(t, q);
+            return self.push_call(t, tr.request);
+        }
+        let Some(r) = self.pool.call_pipe.pop_front() else {
             if !self.pool.idle.contains(&t) {
                 self.pool.idle.push_back(t);
             }
@@ -109,12 +129,24 @@ impl World {
         };
         self.pool.idle.retain(|&x| x != t);
         self.pool.in_call_queue -= 1;
-        let (payload, reply) = (self.payload_of(&r), self.reply_bytes_of(&r));
+        if self.take_transfer(t, &r) {
+            return self
+                .reader_transfer_step(t)
+                .expect("a transfer's first chunk is written before its item is taken");
+        }
+        let payload = self.payload_of(&r);
         self.push(
             t,
             Step::Release(c.pipe_read + c.bytes.pipe_read(payload)),
             Effect::None,
         );
+        self.push_call(t, r)
+    }
+
+    /// The worker's call once its item is read: unpickle, run, pickle and write the result.
+    fn push_call(&mut self, t: ThreadId, mut r: Request) -> (Step, Effect) {
+        let c = self.costs;
+        let (payload, reply) = (self.payload_of(&r), self.reply_bytes_of(&r));
         self.push(
             t,
             Step::Python(c.pickle_py + c.process_worker_py),

@@ -132,6 +132,10 @@ pub(super) enum Effect {
     SetInterp(InterpId),
     /// An inline handler awaits an `io` step this long: the loop arms a timer.
     AwaitIo(Request, SimDuration),
+    /// Process pool: the feeder wrote one chunk of a payload larger than the pipe.
+    ChunkWritten,
+    /// Process pool: the reading worker read one chunk of it.
+    ChunkRead,
 }
 
 pub(super) struct Slot {
@@ -189,6 +193,8 @@ pub(super) struct Pool {
     pub manager: Option<ThreadId>,
     pub feeder: Option<ThreadId>,
     pub manager_polled: bool,
+    /// A call item larger than the call pipe, crossing it chunk by chunk.
+    pub transfer: Option<super::pipe_transfer::Transfer>,
 }
 
 /// The whole simulated system: the [`Model`] a service simulation runs.
@@ -406,7 +412,7 @@ impl World {
             ThreadRole::PoolWorker(w) => self.plan_pool_worker(t, w, q),
             ThreadRole::Manager => self.plan_manager(t),
             ThreadRole::Feeder => self.plan_feeder(),
-            ThreadRole::ProcessWorker(_) => self.plan_process_worker_t(t),
+            ThreadRole::ProcessWorker(_) => self.plan_process_worker_t(t, q),
             ThreadRole::Connection(c) => self.plan_connection(t, c),
         }
     }
@@ -507,6 +513,8 @@ impl World {
             }
             Effect::SetInterp(i) => self.rt.set_interp(t, i),
             Effect::AwaitIo(r, d) => self.arm_loop_timer(r, d, q),
+            Effect::ChunkWritten => self.chunk_done(t, true, q),
+            Effect::ChunkRead => self.chunk_done(t, false, q),
         }
     }
 
