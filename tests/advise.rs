@@ -5,7 +5,7 @@
 //!
 //! | story | thread pool | process pool | inline | recommended |
 //! |---|---|---|---|---|
-//! | hash uploads | x2: 359 (424), x6: 340 (423) | x2: 210 (253) | 213 (218) | thread x2 |
+//! | hash uploads | x2: 380 (424), x6: 337 (423) | x2: 186 (253) | 210 (218) | thread x2 |
 //! | pure-Python scoring | x6: 164 (173) | x2: 309 (348), x4: 319 (347) | 179 (186) | process x2 |
 //! | database waits | x6: 245 (261), x32: 766 (837) | x32: 1102 (1248) | 841 (939) | process x32 |
 //!

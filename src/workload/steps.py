@@ -4,12 +4,15 @@
 # time (CLOCK_THREAD_CPUTIME_ID), whatever speed the host runs at that moment:
 #   python           a pure-Python loop (`x += i`) in chunks of about 20 us, until the
 #                    thread has run d: holds the GIL, checks the eval breaker
-#   native-released  hashlib.sha256 over a zero buffer in 256 KiB updates (each releases the
-#                    GIL: hashlib does above 2 KiB), until the thread has run d
+#   native-released  one hashlib.sha256 over a zero buffer: one C call that releases the GIL
+#                    (hashlib does above 2 KiB) for its whole length and takes it back once
 #   native-held      one re.search over a zero buffer for a pattern that never matches: one C
-#                    call that keeps the GIL from start to end, so it cannot watch the clock;
-#                    it is sized from the bytes per ns of the calls before it (a moving
-#                    average, first from measure_units)
+#                    call that keeps the GIL from start to end
+# A C call cannot watch the clock: the two native kinds are sized from the ns per byte of the
+# calls before them (a moving average, first from measure_units). (Hashing in 256 KiB updates
+# until the clock said so was tried: each update retook the GIL, 29 takes per 4 ms step, and
+# under contention the workers waited for the GIL 1.2 s a second; the model's step is one
+# release.)
 #   io               time.sleep in a worker or a connection thread; the inline handler
 #                    awaits asyncio.sleep instead (reference_service.py)
 # Why the clock and not a size measured once: on the VMs this was built on, the same loop ran
@@ -76,7 +79,6 @@ def measure_units():
 
 
 _PY_CHUNK = 1000
-_HASH_CHUNK = 256 << 10
 
 
 def python_for(ns):
@@ -85,22 +87,21 @@ def python_for(ns):
         py_loop(_PY_CHUNK)
 
 
+def _sized_call(kind, f, ns):
+    n = max(1, int(ns / UNITS[kind]))
+    t0 = time.thread_time_ns()
+    f(n)
+    took = time.thread_time_ns() - t0
+    if took > 0:
+        UNITS[kind] = 0.8 * UNITS[kind] + 0.2 * took / n
+
+
 def released_for(ns):
-    buf = memoryview(_zeros(_HASH_CHUNK))[:_HASH_CHUNK]
-    h = hashlib.sha256()
-    end = time.thread_time_ns() + ns
-    while time.thread_time_ns() < end:
-        h.update(buf)
-    return h.digest()
+    _sized_call("native-released", lambda n: hashlib.sha256(memoryview(_zeros(n))[:n]).digest(), ns)
 
 
 def held_for(ns):
-    n = max(1, int(ns / UNITS["native-held"]))
-    t0 = time.thread_time_ns()
-    held_scan(n)
-    took = time.thread_time_ns() - t0
-    if took > 0:
-        UNITS["native-held"] = 0.8 * UNITS["native-held"] + 0.2 * took / n
+    _sized_call("native-held", held_scan, ns)
 
 
 def run_step(kind, seconds):
