@@ -1,7 +1,8 @@
 //! `execsim advise` on the three user stories of `examples/workloads/`: the recommendation is
 //! the executor that live CPython runs of the same files showed to be fastest (2026-12-03,
 //! AMD EPYC host, 2 vCPUs, CPython 3.11.7, one `execsim live --backend cpython` run of 5 s
-//! each, all clients' requests per second over seconds 1 to 5; simulated in brackets):
+//! each, all clients' requests per second over seconds 1 to 5; simulated in brackets;
+//! `python3 validation/workloads/compare_executors.py FILE VARIANTS...`):
 //!
 //! | story | thread pool | process pool | inline | recommended |
 //! |---|---|---|---|---|
