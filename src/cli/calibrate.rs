@@ -157,16 +157,27 @@ fn calibrate_machine(out: &std::path::Path, command: &str) -> Result<()> {
         println!("{key:<20} {}", human_duration(v.as_nanos() as f64));
     }
     cal.machine = Some(m);
+    save_part(&cal, out, created, "the wake-up keys of [machine]", command)
+}
+
+/// Writes `cal` to `out` and says which part was measured (`created`: a new file).
+fn save_part(
+    cal: &crate::sim::calibration::Calibration,
+    out: &std::path::Path,
+    created: bool,
+    what: &str,
+    command: &str,
+) -> Result<()> {
     cal.save(out)
         .with_context(|| format!("writing {}", out.display()))?;
+    let file = if created {
+        "new file"
+    } else {
+        "other sections kept"
+    };
     println!(
-        "wrote the wake-up keys of [machine] to {} ({}; measured by: {command})",
-        out.display(),
-        if created {
-            "new file"
-        } else {
-            "other sections kept"
-        }
+        "wrote {what} to {} ({file}; measured by: {command})",
+        out.display()
     );
     Ok(())
 }
@@ -183,16 +194,5 @@ fn calibrate_bytes(out: &std::path::Path, python: &std::path::Path) -> Result<()
     let mut service = cal.service.unwrap_or_default();
     service.bytes = bytes;
     cal.service = Some(service);
-    cal.save(out)
-        .with_context(|| format!("writing {}", out.display()))?;
-    println!(
-        "wrote [service.bytes] to {} ({})",
-        out.display(),
-        if created {
-            "new file"
-        } else {
-            "other sections kept"
-        }
-    );
-    Ok(())
+    save_part(&cal, out, created, "[service.bytes]", &command_line())
 }
