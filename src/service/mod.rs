@@ -26,6 +26,7 @@ mod client;
 mod costs;
 mod event_loop;
 mod invariants;
+mod pipe;
 mod pipe_transfer;
 mod process_pool;
 mod simple_queue;

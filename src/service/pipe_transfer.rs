@@ -18,38 +18,10 @@
 //! pipe takes one write and one read, as before. The reply, back on the result pipe to the
 //! manager thread, is not chunked.
 
+use super::pipe::{Transfer, PIPE_BYTES};
 use super::world::{Effect, Request, World};
 use crate::interp::Step;
 use crate::machine::ThreadId;
-
-/// A pipe's capacity (Linux's default: 16 pages of 4 KiB).
-pub const PIPE_BYTES: u64 = 64 << 10;
-
-/// A call item crossing the call pipe in chunks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Transfer {
-    pub request: Request,
-    /// Its bytes (the pickled payload).
-    pub bytes: u64,
-    /// Chunks written by the feeder so far.
-    pub written: u64,
-    /// Chunks read by the worker so far.
-    pub read: u64,
-    /// The worker reading it (once one has taken it).
-    pub reader: Option<ThreadId>,
-}
-
-impl Transfer {
-    /// How many chunks the payload takes.
-    pub fn chunks(&self) -> u64 {
-        self.bytes.div_ceil(PIPE_BYTES).max(1)
-    }
-
-    /// The bytes of chunk `k`.
-    pub fn chunk_bytes(&self, k: u64) -> u64 {
-        (self.bytes - k * PIPE_BYTES).min(PIPE_BYTES)
-    }
-}
 
 impl World {
     /// True if `payload` bytes need more than one pipe's worth.

@@ -194,7 +194,7 @@ pub(super) struct Pool {
     pub feeder: Option<ThreadId>,
     pub manager_polled: bool,
     /// A call item larger than the call pipe, crossing it chunk by chunk.
-    pub transfer: Option<super::pipe_transfer::Transfer>,
+    pub transfer: Option<super::pipe::Transfer<Request>>,
 }
 
 /// The whole simulated system: the [`Model`] a service simulation runs.
