@@ -18,7 +18,7 @@ use crate::kernel::SimDuration;
 use crate::service::ExecutorKind;
 use crate::sim::calibration::Calibration;
 use crate::sim::run::{simulate, SimOptions};
-use crate::sim::scenario::{ClientMode, Scenario};
+use crate::sim::scenario::Scenario;
 use rayon::prelude::*;
 
 /// What the search needs besides the scenario.
@@ -30,17 +30,10 @@ pub struct SearchSpec {
     pub p99_ms: Option<f64>,
 }
 
-/// How many requests the clients can have in flight at once: closed-loop clients one each;
-/// open-loop ones are counted as one each too (their backlog is what a pool must absorb,
-/// and the rate decides it).
+/// How many requests the clients keep in flight: one per client (an open-loop client's
+/// backlog is what a pool must absorb, and its rate decides it).
 fn concurrency(s: &Scenario) -> usize {
-    s.clients
-        .iter()
-        .map(|c| match c.mode {
-            ClientMode::Closed | ClientMode::Open => c.count,
-        })
-        .sum::<usize>()
-        .max(1)
+    s.clients.iter().map(|c| c.count).sum::<usize>().max(1)
 }
 
 fn sizes(mut v: Vec<usize>, max: usize) -> Vec<usize> {
@@ -127,10 +120,7 @@ pub fn second_round(done: &[Assessed], cores: usize) -> Vec<Candidate> {
 /// through a process pool, ns.
 fn byte_figures(s: &Scenario, cal: &Calibration) -> (f64, f64) {
     let b = s.costs.service.or(cal.service).unwrap_or_default().bytes;
-    let per_byte = b.pickle_ns_per_byte
-        + b.unpickle_ns_per_byte
-        + b.pipe_write_ns_per_byte
-        + b.pipe_read_ns_per_byte;
+    let per_byte = b.crossing_ns_per_byte();
     let sizes: Vec<f64> = s
         .clients
         .iter()

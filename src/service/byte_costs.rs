@@ -65,6 +65,14 @@ impl ByteCosts {
         per_byte(self.pipe_read_ns_per_byte, bytes)
     }
 
+    /// One byte's whole crossing of a process pool: pickled, written, read, unpickled (ns).
+    pub fn crossing_ns_per_byte(&self) -> f64 {
+        self.pickle_ns_per_byte
+            + self.unpickle_ns_per_byte
+            + self.pipe_write_ns_per_byte
+            + self.pipe_read_ns_per_byte
+    }
+
     /// Every figure finite and not negative; else the key that is not.
     pub fn check(&self) -> Result<(), &'static str> {
         for (k, v) in [
