@@ -179,6 +179,12 @@ fn bad_toml_errors_name_the_key() {
     let text = format!("{GOOD}\n[machine]\nstall_p10 = \"20us\"\nstall_p50 = \"10us\"\n");
     let e = Calibration::from_toml_str(&text, "stalls").unwrap_err();
     assert!(e.to_string().contains("machine.stall_p50"), "{e}");
+    // A share of pulls outside 0 to 1.
+    for bad in ["1.5", "-0.1"] {
+        let text = format!("{GOOD}\n[machine]\nidle_pull = {bad}\n");
+        let e = Calibration::from_toml_str(&text, "pulls").unwrap_err();
+        assert!(e.to_string().contains("machine.idle_pull"), "{e}");
+    }
 }
 
 #[test]

@@ -14,7 +14,7 @@ use common::{
     at, exact_machine_costs, just_before, ms, run_to, timeline, two_cpu_bound_threads, us, wake_at,
     ScriptedMachine, Seen, FOREVER,
 };
-use execsim::kernel::{SimDuration, SimTime};
+use execsim::kernel::{SimDuration, SimTime, Simulation};
 use execsim::machine::{CoreId, MachineCosts, Notice, SchedulerKind, ThreadId, ThreadRunState};
 
 #[test]
@@ -229,10 +229,9 @@ fn with_wake_on_prev_a_woken_thread_queues_on_its_busy_core_beside_an_idle_one()
     }
 }
 
-#[test]
-fn a_core_going_idle_pulls_a_thread_waiting_on_another_core() {
-    let costs = exact_machine_costs();
-    let (c, wi) = (costs.ctx_switch, costs.wake_idle);
+/// Two cores: X computes forever and Z computes 3 ms then blocks, both woken at 0; Y, woken at
+/// 1 ms, computes forever. Returns the machine and `[x, y, z]`.
+fn waiting_beside_a_blocker(costs: MachineCosts) -> (Simulation<ScriptedMachine>, [ThreadId; 3]) {
     let mut sim = ScriptedMachine::sim(2, costs);
     let x = sim.model.thread(&[], &[Compute(FOREVER)]);
     let z = sim.model.thread(&[], &[Compute(ms(3)), Block]);
@@ -240,6 +239,14 @@ fn a_core_going_idle_pulls_a_thread_waiting_on_another_core() {
     wake_at(&mut sim, x, SimTime::ZERO);
     wake_at(&mut sim, z, SimTime::ZERO);
     wake_at(&mut sim, y, at(ms(1)));
+    (sim, [x, y, z])
+}
+
+#[test]
+fn a_core_going_idle_pulls_a_thread_waiting_on_another_core() {
+    let costs = exact_machine_costs();
+    let (c, wi) = (costs.ctx_switch, costs.wake_idle);
+    let (mut sim, [x, y, z]) = waiting_beside_a_blocker(costs);
     run_to(&mut sim, at(ms(2)));
     // X takes core 0; Z, finding core 0 with a wake-up in flight, takes idle core 1. Y,
     // woken at 1 ms with both cores busy, queues on core 0 (its first allowed core), behind
@@ -260,6 +267,28 @@ fn a_core_going_idle_pulls_a_thread_waiting_on_another_core() {
     assert_eq!(
         timeline(&sim.model.seen(x)),
         vec![(at(wi + c), Notice::Idle(x))]
+    );
+}
+
+#[test]
+fn a_core_that_does_not_pull_idles_until_the_busy_cores_tick() {
+    // The same three threads on a machine whose idle cores never pull (`idle_pull = 0`, the
+    // packing kernel's behaviour at its extreme): when Z blocks, core 1 idles beside Y, which
+    // waits in core 0's queue until core 0's tick at 4 ms moves it there.
+    let costs = MachineCosts {
+        idle_pull: 0.0,
+        ..exact_machine_costs()
+    };
+    let (c, tick) = (costs.ctx_switch, costs.tick);
+    let (mut sim, [_, y, _]) = waiting_beside_a_blocker(costs);
+    run_to(&mut sim, at(ms(20)));
+    assert_eq!(
+        sim.model.seen(y),
+        vec![Seen {
+            time: at(tick + c),
+            notice: Notice::Idle(y),
+            core: Some(CoreId(1)),
+        }]
     );
 }
 

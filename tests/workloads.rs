@@ -127,11 +127,14 @@ fn held_native_code_is_not_cut_by_a_drop_request() {
 fn a_process_pool_pays_for_the_payload_per_byte() {
     // One client, 1 ms of Python per request: a 4 MB payload adds its pickling, pipe write,
     // pipe read and unpickling (ByteCosts: 0.99 ns per byte in all, 3.96 ms) and the 62
-    // round trips of 64 KiB through the pipe, each a wake-up each way (`pipe_transfer`):
-    // live, a `ProcessPoolExecutor` round trip took 2.1 to 2.3 ms more with 1 MB than with
-    // none and 7.1 to 7.7 ms more with 4 MB (medians of 40, two runs, AMD EPYC host of
-    // 2026-12-03); simulated 2.0 and 8.5 ms. The thread pool passes a reference and pays
-    // nothing.
+    // round trips of 64 KiB through the pipe, each a wake-up each way (`pipe_transfer`).
+    // Live, on the AMD EPYC host of 2026-12-03, two ways that disagree: a bare
+    // `ProcessPoolExecutor` round trip took 2.1 to 2.3 ms more with 1 MB than with none and
+    // 7.1 to 7.7 ms more with 4 MB (medians of 40, two runs); the reference service running
+    // this very scenario (`execsim live`, two 5 s runs each, 13:55 UTC) 1.0 to 1.2 ms and 9.0
+    // to 9.5 ms, its workers faulting in fresh pages of each payload (glibc maps it afresh;
+    // the bare pool's heap reused its pages). The simulation must fall within 20% of the
+    // span of the two. The thread pool passes a reference and pays nothing.
     let small = run(&service("process", 2, 1, "{ python = \"1ms\" }", ""));
     let big = run(&service(
         "process",
@@ -156,15 +159,16 @@ fn a_process_pool_pays_for_the_payload_per_byte() {
         "payload = \"1MB\"\n",
     ));
     let per_req = |r: &RunResult| 1e6 / rate(r, "c", 1, 4);
+    let in_span = |x: f64, lo: f64, hi: f64| x >= 0.8 * lo && x <= 1.2 * hi;
     let extra = per_req(&big) - per_req(&small);
     assert!(
-        extra > 1.3 * 3_960.0 && within(extra, 7_450.0, 0.2),
-        "seed 3: a 4 MB payload adds {extra:.0} us per request, live 7100 to 7700"
+        extra > 1.3 * 3_960.0 && in_span(extra, 7_100.0, 9_500.0),
+        "seed 3: a 4 MB payload adds {extra:.0} us per request, live 7100 to 9500"
     );
     let extra_1mb = per_req(&one) - per_req(&small);
     assert!(
-        within(extra_1mb, 2_250.0, 0.2),
-        "seed 3: 1 MB adds {extra_1mb:.0} us, live 2100 to 2300"
+        in_span(extra_1mb, 1_000.0, 2_300.0),
+        "seed 3: 1 MB adds {extra_1mb:.0} us, live 1000 to 2300"
     );
     let t_extra = per_req(&thread_big) - per_req(&thread_small);
     assert!(t_extra.abs() < 50.0, "seed 3: thread pool: {t_extra:.0} us");

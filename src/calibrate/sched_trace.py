@@ -16,6 +16,9 @@ prints, over seconds T0..T1 of the run, for each service thread:
   preempt  times it was switched out still runnable, and the time until it ran again
 then how long a service thread woken onto an idle vCPU took to run, by how long that vCPU had
 idled (`idle wake-ups`: from sched_waking to sched_switch, the waker on another vCPU),
+then how often a vCPU going idle while the other had a thread waiting pulled that thread
+(`idle pulls`: Linux's newidle balance, seen as a `sched_migrate_task` to it right before it
+switches to the pulled thread) and how much of the idle time passed beside a waiting thread,
 then where each woken thread ran next against the vCPU it last ran on (`placement`: stayed /
 moved, by where the waker ran and which vCPUs were busy),
 and then every other task that ran on those CPUs in the window (the OS's own noise: kernel
@@ -73,7 +76,8 @@ def record(scenario, out):
     tracefs("trace", "")
     tracefs("buffer_size_kb", "65536")
     tracefs("trace_clock", "mono")
-    tracefs("set_event", "sched:sched_switch sched:sched_wakeup sched:sched_waking")
+    tracefs("set_event", "sched:sched_switch sched:sched_wakeup sched:sched_waking "
+            "sched:sched_migrate_task")
     try:
         tracefs("tracing_on", "1")
         subprocess.run(
@@ -198,6 +202,63 @@ def idle_wakes(evs, names, lo, hi):
         lower = upper
 
 
+def idle_pulls(evs, lo, hi):
+    """The chances a vCPU had to pull a thread waiting on another one as it went idle, and how
+    many it took (the model's `idle_pull`). This kernel does not trace an idle vCPU's switch
+    to a woken thread on every vCPU: a wake-up from the idle task onto its own vCPU, or any
+    event of a thread on it, counts as that switch. Chances taken: a migration of a waiting
+    thread to this vCPU followed, within 30 us, by this vCPU switching to it from a thread
+    that blocked. Chances missed: a switch to idle while another vCPU had a thread waiting."""
+    running, queued, idle_at = {}, collections.defaultdict(set), {}
+    pulled, missed, moved = 0, 0, {}
+    idle_total, beside = 0.0, 0.0
+    last = None
+
+    def waiting_elsewhere(c):
+        return any(q for k, q in queued.items() if k != c)
+
+    for ts, cpu, name, kv, cur in evs:
+        if last is not None and lo <= ts <= hi:
+            for c, r in running.items():
+                if r == 0:
+                    idle_total += ts - last
+                    beside += (ts - last) if waiting_elsewhere(c) else 0.0
+        last = ts
+        if cur != 0 and running.get(cpu) == 0 and name != "sched_switch":
+            running[cpu] = cur
+        if name == "sched_switch":
+            prev, nxt = int(kv["prev_pid"]), int(kv["next_pid"])
+            if prev != 0 and kv["prev_state"].startswith("R"):
+                queued[cpu].add(prev)
+            for q in queued.values():
+                q.discard(nxt)
+            if lo <= ts <= hi:
+                took = moved.pop(cpu, None)
+                if took and took[0] == nxt and ts - took[1] < 30e-6:
+                    pulled += 1
+                elif nxt == 0 and waiting_elsewhere(cpu):
+                    missed += 1
+            running[cpu] = nxt
+        elif name == "sched_wakeup":
+            tid, target = int(kv["pid"]), int(kv["target_cpu"])
+            if cur == 0 and target == cpu and running.get(cpu) == 0:
+                running[cpu] = tid
+            elif running.get(target) != tid:
+                queued[target].add(tid)
+        elif name == "sched_migrate_task":
+            tid, src, dst = int(kv["pid"]), int(kv["orig_cpu"]), int(kv["dest_cpu"])
+            if tid in queued[src]:
+                queued[src].discard(tid)
+                queued[dst].add(tid)
+                if cpu == dst:
+                    moved[dst] = (tid, ts)
+    chances = pulled + missed
+    share = f"{100 * pulled / chances:.0f}%" if chances else "-"
+    print(f"idle pulls: a vCPU went idle with a thread waiting elsewhere {chances} times and "
+          f"pulled it {pulled} times ({share}); vCPUs idle {idle_total:.3f} s in all, "
+          f"{beside:.3f} s of it beside a waiting thread")
+
+
 def main():
     scenario, t0, t1 = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
     out = "/tmp/execsim-sched-trace.txt"
@@ -273,6 +334,7 @@ def main():
         print(f"  preempted {len(preempt[tid])}: until it ran again {stats(preempt[tid])}, "
               f"{sum(preempt[tid]) / 1e3:.1f} ms in all")
     idle_wakes(evs, names, lo, hi)
+    idle_pulls(evs, lo, hi)
     placement(evs, names, lo, hi)
     print("other tasks on the CPUs in the window:")
     for (cpu, name), spells in sorted(others.items(), key=lambda kv: -sum(kv[1]))[:8]:

@@ -3,13 +3,16 @@
 //! - **Idle pull** (`newidle_balance`): a core going idle with nothing queued takes a waiting
 //!   thread from another core's queue, the one the policy ranks first
 //!   ([`pull_rank`](super::policy::SchedPolicy::pull_rank); CFS: the least virtual runtime),
-//!   if the thread's affinity allows.
+//!   if the thread's affinity allows, and, when [`MachineCosts::idle_pull`] is below 1, with
+//!   that probability (one draw from the machine's stream per chance to pull).
 //! - **Tick balance** (nohz idle balance): a busy core's tick moves each thread waiting in its
 //!   queue that may run on an idle core there, and that core runs it at once.
 //!
 //! Left out, on purpose: periodic load balancing between busy cores, NUMA, SMT siblings.
 
 use super::policy::{Dequeue, Enqueue, SchedPolicy};
+#[cfg(doc)]
+use super::MachineCosts;
 use super::{CoreId, Machine, MachineEvent, RunQueues};
 use crate::kernel::EventQueue;
 
@@ -35,9 +38,14 @@ impl Machine {
                 }
             }
         }
-        if let Some((_, oi, pos)) = best {
-            self.migrate(oi, pos, ci, now);
+        let Some((_, oi, pos)) = best else {
+            return;
+        };
+        let share = self.costs.idle_pull;
+        if share < 1.0 && !self.rng.chance(share) {
+            return;
         }
+        self.migrate(oi, pos, ci, now);
     }
 
     /// Idle balancing driven by a busy core's tick (Linux's nohz idle balance): each thread

@@ -143,6 +143,19 @@ pub struct MachineCosts {
     /// times a second in the simulation, where live it ran 95% of its time on one vCPU. Live
     /// still moves about one wake-up in ten; the model none.
     pub wake_on_prev: bool,
+    /// The share (0 to 1) of the times a core goes idle with a thread waiting on another
+    /// core that it pulls that thread at once (Linux's newidle balance); otherwise the thread
+    /// waits for its own core, or a tick's balance, while this one idles. 1: upstream Linux
+    /// whenever its gates pass. 0.2 on this VM kind (the packing kernel of `wake_on_prev`;
+    /// the gate is not visible: its debugfs is locked). The `idle pulls` section of
+    /// `python3 src/calibrate/sched_trace.py FILE 3 5` (AMD EPYC host, 2026-12-03): for
+    /// `examples/workloads/hash_uploads.toml` a vCPU went idle beside a waiting thread 837
+    /// times and pulled it 148 times (18%), the vCPUs idled 11% of the time, 92% of it beside
+    /// a waiting thread (the model pulling always kept them 98% busy, live 78 to 82%); for
+    /// validation `03` 2 times of 834, but there the waits end soon (0.05 s of 2.2 s idle).
+    /// With 0.2 the matrices' run-queue rows within tolerance go from 42 to 46 (Intel set)
+    /// and 35 to 41 (AMD set of 12-03), the rate rows hold (39 to 40, 38 to 39).
+    pub idle_pull: f64,
 }
 
 impl Default for MachineCosts {
@@ -178,6 +191,7 @@ impl Default for MachineCosts {
             wakeup_granularity: SimDuration::from_millis(2),
             base_slice: SimDuration::from_micros(700),
             wake_on_prev: true,
+            idle_pull: 0.2,
         }
     }
 }

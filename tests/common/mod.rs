@@ -52,6 +52,7 @@ pub fn just_before(t: SimTime) -> SimTime {
 pub fn exact_machine_costs() -> MachineCosts {
     MachineCosts {
         wake_on_prev: false,
+        idle_pull: 1.0,
         wake_jitter: SimDuration::ZERO,
         wake_halted_jitter: SimDuration::ZERO,
         halt_poll: SimDuration::from_secs(3_600),

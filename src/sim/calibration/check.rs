@@ -15,6 +15,7 @@
 //! - `meta.cpus`, when given, at least 1. The other `[meta]` keys are free text.
 //! - `machine.cold_slowdown`, `machine.halt_refill_slowdown`: factors, finite, 1 to 100.
 //! - `machine.stall_p10` to `machine.stall_max`: each at least the one before.
+//! - `machine.idle_pull`: a share, finite, 0 to 1.
 //! - `[service]` and `[machine]`: durations (their parser already refuses negative, fractional
 //!   nanosecond and unit-less values), each at most one second: these are per-step costs of
 //!   microseconds and scheduler periods of milliseconds; a second or more is no measurement.
@@ -267,6 +268,18 @@ pub(super) fn check(cal: &Calibration) -> Result<(), Failure> {
                 ));
             }
         }
+        number(
+            || "machine.idle_pull".to_string(),
+            m.idle_pull,
+            Rule::NonNegative,
+            Some(1.0),
+        )
+        .map_err(|(k, _)| {
+            (
+                k,
+                format!("must be a share from 0 to 1, got {}", m.idle_pull),
+            )
+        })?;
         // Factors on cold and refilling work: 1 (no slowdown) to 100.
         for (key, factor) in [
             ("machine.cold_slowdown", m.cold_slowdown),
