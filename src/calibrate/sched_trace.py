@@ -209,7 +209,7 @@ def idle_pulls(evs, lo, hi):
     event of a thread on it, counts as that switch. Chances taken: a migration of a waiting
     thread to this vCPU followed, within 30 us, by this vCPU switching to it from a thread
     that blocked. Chances missed: a switch to idle while another vCPU had a thread waiting."""
-    running, queued, idle_at = {}, collections.defaultdict(set), {}
+    running, queued = {}, collections.defaultdict(set)
     pulled, missed, moved = 0, 0, {}
     idle_total, beside = 0.0, 0.0
     last = None
