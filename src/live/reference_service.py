@@ -191,12 +191,12 @@ class Run:
         self.t0 = None
         self.port = None
 
-    def record(self, st, sent_ns, now_ns, value, n):
+    def record(self, st, sent_ns, now_ns, value, n, expect):
         rel = now_ns - self.t0
         if rel >= self.duration_ns:
             return
         st.completed += 1
-        if self.expect.get(n, value) != value:
+        if expect.get(n, value) != value:
             st.wrong += 1
         st.per_second[rel // 1_000_000_000] += 1
         st.latencies_us.append(max(1, (now_ns - sent_ns) // 1000))
@@ -246,6 +246,20 @@ def read_line(sock, buf):
     return line, rest
 
 
+def thread_own_copy(expect):
+    """The expected replies as a dict the calling thread creates, keys and values included.
+
+    On a free-threaded build (3.13t) a thread reading a dict, or taking a new reference to
+    an object, that another thread created takes the object's lock when the reference count
+    is not yet shared (`_Py_dict_lookup_threadsafe`'s `read_failed` path), and a contended
+    `PyMutex` spins with up to 40 `sched_yield` calls before parking (`Python/lock.c`,
+    `MAX_SPIN_COUNT`). With one shared dict the client's check of each reply did that for
+    every request (26,000 sched_yield calls a second, `perf record -e
+    syscalls:sys_enter_sched_yield -g`), which is the harness's cost, not the service's.
+    """
+    return json.loads(json.dumps(expect))
+
+
 def sleep_until(t_ns):
     while True:
         d = t_ns - time.monotonic_ns()
@@ -255,12 +269,14 @@ def sleep_until(t_ns):
 
 
 def closed_client(run, spec, st, cores):
+    spec = thread_own_copy(spec)
     register("client:" + spec["name"])
     pin(cores)
     rng = random.Random(spec["seed"])
     sleep_until(run.t0 + int(spec["start_s"] * 1e9))
     sock = socket.create_connection(("127.0.0.1", run.port))
     think = spec.get("think_s", 0.0)
+    expect = {int(k): v for k, v in thread_own_copy(run.expect).items()}
     buf = b""
     while True:
         line, n = draw_work(spec, rng)
@@ -268,12 +284,13 @@ def closed_client(run, spec, st, cores):
         sock.sendall(line + b"\n")
         st.issued += 1
         line, buf = read_line(sock, buf)
-        run.record(st, t, time.monotonic_ns(), int(line), n)
+        run.record(st, t, time.monotonic_ns(), int(line), n, expect)
         if think > 0:
             time.sleep(think)
 
 
 def open_client(run, spec, st, cores):
+    spec = thread_own_copy(spec)
     register("client:" + spec["name"])
     pin(cores)
     rng = random.Random(spec["seed"])
@@ -285,11 +302,12 @@ def open_client(run, spec, st, cores):
     def receiver():
         register("client:" + spec["name"] + "/recv")
         pin(cores)
+        expect = {int(k): v for k, v in thread_own_copy(run.expect).items()}
         buf = b""
         while True:
             line, buf = read_line(sock, buf)
             sent, n = pending.popleft()
-            run.record(st, sent, time.monotonic_ns(), int(line), n)
+            run.record(st, sent, time.monotonic_ns(), int(line), n, expect)
 
     threading.Thread(target=receiver, daemon=True).start()
     mean_ns = 1e9 / spec["rate"]
