@@ -185,6 +185,55 @@ fn bad_toml_errors_name_the_key() {
         let e = Calibration::from_toml_str(&text, "pulls").unwrap_err();
         assert!(e.to_string().contains("machine.idle_pull"), "{e}");
     }
+    // Another build's speed: a known version other than 3.11, ratios 0.1 to 10, every key.
+    let table = |name: &str, core: &str| {
+        format!(
+            "{GOOD}\n[interpreters.\"{name}\"]\ncore_ratio = {core}\nservice_ratio = 1.1\nsource = \"s\"\n"
+        )
+    };
+    assert!(Calibration::from_toml_str(&table("3.13", "1.2"), "ok").is_ok());
+    for (text, key) in [
+        (table("3.13", "0"), "interpreters.3.13.core_ratio"),
+        (table("3.13t", "inf"), "interpreters.3.13t.core_ratio"),
+        (table("3.11", "1.0"), "interpreters.3.11"),
+        (table("3.12", "1.0"), "interpreters.3.12"),
+        (
+            table("3.13", "1.2").replace("service_ratio", "servcie_ratio"),
+            "servcie_ratio",
+        ),
+    ] {
+        let e = Calibration::from_toml_str(&text, "interpreters").unwrap_err();
+        assert!(e.to_string().contains(key), "{key}: {e}");
+    }
+}
+
+#[test]
+fn another_build_runs_at_its_measured_speed() {
+    use execsim::interp::PythonVersion;
+    use execsim::workload::cost::Backend;
+    let cal = Calibration::default_embedded();
+    for v in [PythonVersion::V3_13, PythonVersion::V3_13t] {
+        // The embedded file measures every build the model knows.
+        let speed = cal.interpreter_speed(v);
+        assert!(cal.interpreters.contains_key(v.label()), "{v}");
+        let at = cal.for_version(v);
+        let (base, scaled) = (cal.core(Backend::Cpython), at.core(Backend::Cpython));
+        assert!(rel_close(
+            scaled.per_test_ns,
+            base.per_test_ns * speed.core_ratio,
+            1e-12
+        ));
+        let (s0, s1) = (cal.service.unwrap(), at.service.unwrap());
+        let ratio = s1.loop_read_py.as_nanos() as f64 / s0.loop_read_py.as_nanos() as f64;
+        assert!(rel_close(ratio, speed.service_ratio, 1e-3), "{v}: {ratio}");
+        // A thread creation is a one-off cost, not a request step: it stays.
+        assert_eq!(s1.thread_start, s0.thread_start);
+    }
+    // 3.11 is the file's own; a live run's costs are already its interpreter's.
+    assert_eq!(*cal.for_version(PythonVersion::V3_11), cal);
+    let mut run = cal.clone();
+    run.speed_of_run = true;
+    assert_eq!(*run.for_version(PythonVersion::V3_13t), run);
 }
 
 #[test]

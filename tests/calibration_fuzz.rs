@@ -38,7 +38,8 @@ fn line_keys(text: &str) -> Vec<Option<String>> {
                 *k += 1;
                 None
             } else if let Some(h) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-                table = h.to_string();
+                // Errors name a quoted table (`[interpreters."3.13"]`) without its quotes.
+                table = h.replace('"', "");
                 None
             } else if t.starts_with('#') {
                 None

@@ -18,7 +18,7 @@
 //! more than 15,000 per `cargo test` with the fuzz tests of the parser, the sweep and the
 //! calibration files. Set `PROPTEST_CASES` to override them all (for a longer local search).
 
-use execsim::interp::GilKind;
+use execsim::interp::{GilKind, PythonVersion};
 use execsim::kernel::SimDuration;
 use execsim::machine::SchedulerKind;
 use execsim::sim::calibration::Calibration;
@@ -264,6 +264,11 @@ fn scenario() -> impl Strategy<Value = Case> {
                     machine: MachineSpec { cores, scheduler },
                     python: PythonSpec {
                         gil,
+                        version: if gil == GilKind::FreeThreaded {
+                            PythonVersion::V3_13t
+                        } else {
+                            PythonVersion::V3_11
+                        },
                         switch_interval: interval,
                         runtime: if cpython_costs {
                             execsim::workload::cost::Backend::Cpython
@@ -418,6 +423,7 @@ fn convoy(interval: SimDuration, long: usize, seed: u64, duration_ms: u64) -> Sc
         machine: MachineSpec::default(),
         python: PythonSpec {
             gil: GilKind::Cpython,
+            version: PythonVersion::V3_11,
             switch_interval: interval,
             runtime: execsim::workload::cost::Backend::Cpython,
         },

@@ -162,7 +162,7 @@ fn the_process_pool_rate_rises_when_one_core_is_busy() {
 #[test]
 fn free_threaded_threads_show_no_convoy() {
     let mut s = scenario(ExecutorKind::Thread, ms(5), Placement::Convoy);
-    s.python.gil = GilKind::FreeThreaded;
+    s.python.set_gil(GilKind::FreeThreaded);
     let r = run(&s);
     let (before, during) = rates(&r);
     assert!(

@@ -36,6 +36,13 @@ const AMD: &str = "validation/hosts/amd-epyc-2026-12-02";
 /// The AMD EPYC host of 2026-12-03 (family 0x1a), simulated with its own calibration.
 const AMD_1203: &str = "validation/hosts/amd-epyc-2026-12-03";
 
+/// Other CPython builds (3.13, free-threaded 3.13t with and without its GIL, 3.13's
+/// sub-interpreters), live on the AMD EPYC host of 2026-12-03: their own matrix and results.
+const INTERPRETERS: &str = "validation/interpreters/results";
+
+/// The main matrix's scenarios.
+const MATRIX: &str = "validation/scenarios";
+
 fn close(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
 }
@@ -59,31 +66,43 @@ fn same_row(a: &Row, b: &Row) -> bool {
 
 #[test]
 fn the_committed_table_is_the_models_and_misses_are_listed() {
-    check_set("validation/results", "validation/known-misses.toml");
+    check_set("validation/results", MATRIX, "validation/known-misses.toml");
 }
 
 #[test]
 fn the_amd_hosts_table_is_the_models_and_misses_are_listed() {
-    check_set(AMD, &format!("{AMD}/known-misses.toml"));
+    check_set(AMD, MATRIX, &format!("{AMD}/known-misses.toml"));
 }
 
 #[test]
 fn the_second_amd_hosts_table_is_the_models_and_misses_are_listed() {
-    check_set(AMD_1203, &format!("{AMD_1203}/known-misses.toml"));
+    check_set(AMD_1203, MATRIX, &format!("{AMD_1203}/known-misses.toml"));
 }
 
-/// The checks of the module documentation for the results in `dir` and the misses listed in
-/// `misses` (both relative to the repository).
-fn check_set(dir: &str, misses: &str) {
+#[test]
+fn the_interpreters_table_is_the_models_and_misses_are_listed() {
+    check_set(
+        INTERPRETERS,
+        "validation/interpreters/scenarios",
+        &format!("{INTERPRETERS}/known-misses.toml"),
+    );
+    let matrix = load_matrix(&root().join("validation/interpreters/scenarios"), None).unwrap();
+    let on_file = ValidationResults::load(&root().join(INTERPRETERS).join("results.json")).unwrap();
+    assert_eq!(unmeasured(&on_file, &matrix), Vec::<String>::new());
+}
+
+/// The checks of the module documentation for the results in `dir` of the matrix in
+/// `scenarios` and the misses listed in `misses` (all relative to the repository).
+fn check_set(dir: &str, scenarios: &str, misses: &str) {
     let on_file = ValidationResults::load(&root().join(dir).join("results.json")).unwrap();
     let cal_path = root().join(&on_file.calibration);
     let cal = Calibration::load(&cal_path).unwrap();
-    let (now, changed) = sim_only(&on_file, &root().join("validation/scenarios"), &cal).unwrap();
+    let (now, changed) = sim_only(&on_file, &root().join(scenarios), &cal).unwrap();
     assert!(
         changed.is_empty(),
         "the simulation of {changed:?} differs from {dir}: if the model changed on purpose, run \
-         `cargo run --release -- validate --sim-only --write --out {dir} --calibration {} \
-         --known-misses {misses}` and commit the table",
+         `cargo run --release -- validate --sim-only --write --out {dir} --scenarios {scenarios} \
+         --calibration {} --known-misses {misses}` and commit the table",
         on_file.calibration
     );
     for (a, b) in now.scenarios.iter().zip(&on_file.scenarios) {

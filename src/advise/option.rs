@@ -36,7 +36,7 @@ impl Candidate {
         s.server.executor = self.executor;
         s.server.workers = self.workers;
         s.python.switch_interval = self.switch_interval;
-        s.python.gil = self.gil;
+        s.python.set_gil(self.gil);
         s
     }
 

@@ -42,9 +42,10 @@ enum Command {
     /// Simulate a scenario file: per-second completions per client, latency, GIL counters.
     ///
     /// The scenario is TOML. Top-level keys: seed (default 1), duration ("12s"), name.
-    /// [machine] cores (default 2), scheduler = "eevdf" | "cfs". [python] gil = "cpython" |
-    /// "free-threaded", switch_interval ("5ms"), runtime = "cpython" | "rust" (whose
-    /// prime-core costs).
+    /// [machine] cores (default 2), scheduler = "eevdf" | "cfs". [python] version = "3.11" |
+    /// "3.13" | "3.13t" (the build whose speed and GIL are modelled), gil = "cpython" |
+    /// "free-threaded" (default: the version's own), switch_interval ("5ms"), runtime =
+    /// "cpython" | "rust" (whose prime-core costs).
     /// [server] kind = "asyncio" | "thread-per-connection", executor = "inline" | "thread" |
     /// "process" | "interpreter", workers (default: CPython's). [[clients]] name, n (or
     /// mix = [{n, weight}, ...], or request = a [[requests]] name), start ("0s"), mode =

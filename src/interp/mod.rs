@@ -26,7 +26,7 @@
 //! `runtime.rs` (the [`Runtime`]: steps onto bursts, machine notices onto step completions),
 //! `gil.rs` (the GIL's state and protocol), `py_thread.rs` (a Python thread's state),
 //! `interpreter.rs`, `step.rs`, `costs.rs`, `events.rs`, `stats.rs` (GIL counters),
-//! `trace.rs` (the activity trace).
+//! `trace.rs` (the activity trace), `version.rs` (which CPython a scenario models).
 
 mod costs;
 mod events;
@@ -38,6 +38,7 @@ mod runtime;
 mod stats;
 mod step;
 mod trace;
+mod version;
 
 pub use costs::InterpCosts;
 pub use events::{InterpEvent, PyNotice};
@@ -47,3 +48,4 @@ pub use runtime::Runtime;
 pub use stats::GilStats;
 pub use step::Step;
 pub use trace::{ThreadActivity, TraceRecord};
+pub use version::PythonVersion;

@@ -294,7 +294,7 @@ pub fn check_backend(scenario: &Scenario, backend: Backend) -> Result<(), String
         return Ok(());
     }
     if scenario.server.executor == ExecutorKind::Interpreter {
-        return Err("server.executor = \"interpreter\" has no rust-backend counterpart (use --backend cpython with Python 3.14)".into());
+        return Err("server.executor = \"interpreter\" has no rust-backend counterpart (use --backend cpython with Python 3.13 or later)".into());
     }
     if !scenario.requests.is_empty() {
         return Err("requests: the rust backend runs the prime core only; run request types with --backend cpython".into());

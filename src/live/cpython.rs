@@ -15,10 +15,12 @@ pub const REFERENCE_SERVICE: &str = concat!(
     include_str!("reference_service.py")
 );
 
-/// The command that runs one role of the reference service with `python`.
-pub fn command(python: &Path, cfg: &ChildConfig) -> Command {
+/// The command that runs one role of the reference service with `python` and its `args`
+/// (`-X gil=1`).
+pub fn command(python: &Path, args: &[String], cfg: &ChildConfig) -> Command {
     let mut cmd = Command::new(python);
-    cmd.arg("-I")
+    cmd.args(args)
+        .arg("-I")
         .arg("-c")
         .arg(REFERENCE_SERVICE)
         .arg(serde_json::to_string(cfg).expect("a config always serialises"));

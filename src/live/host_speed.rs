@@ -40,7 +40,7 @@
 //! of 5 × `find_nth_prime(300)`): 2.01–2.17 ns per test in one session, 1.95–2.46 in
 //! another (±4% around the median, against CPython's 2×).
 
-use crate::kernel::SimDuration;
+use crate::interp::PythonVersion;
 use crate::live::cold_start::{ColdProbe, PROBE_IDLE_NS};
 use crate::live::speed_probe::{CoreProbe, ProbeReading};
 use crate::live::stats::median;
@@ -277,10 +277,13 @@ pub fn service_factor(cal: &Calibration, speed: &RunSpeed) -> f64 {
 }
 
 /// `cal` with the CPython core's three coefficients multiplied by `ratio` (a run's measured
-/// speed), for one simulation of that run; and, when `scale_service_steps`, every CPU step of
-/// the service too ([`crate::service::ServiceCosts::scale_request_steps`]) by [`service_factor`],
-/// and the machine's `migration_refill` (the interpreter's code refetching its lines). Wake-up
-/// and scheduler costs (`[machine]`) are not scaled.
+/// speed, in the run's interpreter `version`), for one simulation of that run; and, when
+/// `scale_service_steps`, every CPU step of the service too
+/// ([`crate::service::ServiceCosts::scale_request_steps`]) by [`service_factor`] (for another
+/// build than 3.11, by the host's speed and the build's `service_ratio`), and the machine's
+/// `migration_refill` (the interpreter's code refetching its lines) ([`Calibration::scaled`]).
+/// Wake-up and scheduler costs (`[machine]`) are not scaled. The result is marked
+/// [`Calibration::speed_of_run`]: its costs are already the run's interpreter's.
 ///
 /// **Why the service steps scale too (measured).** `validation/host-speed/speed_correlation.py`
 /// times, in one process, every 50 ms, 80 times: the prime core (`find_nth_prime(60)`), a
@@ -296,25 +299,33 @@ pub fn service_factor(cal: &Calibration, speed: &RunSpeed) -> f64 {
 /// (inline, one CPU, 14 runs of 4 s) with its run's probe, found nothing (correlation 0.38
 /// between CPU time per request and the ratio): two probes a run are too few to follow a
 /// speed that changes every 100 ms, and a run's median ratio is what is used.
-pub fn at_speed(cal: &Calibration, speed: &RunSpeed, scale_service_steps: bool) -> Calibration {
-    let ratio = speed.ratio;
-    let mut out = cal.clone();
-    let mut core = cal.core_calibration(Backend::Cpython).clone();
-    core.per_call_ns *= ratio;
-    core.per_candidate_ns *= ratio;
-    core.per_test_ns *= ratio;
-    out.set_core(Backend::Cpython, core);
-    if scale_service_steps {
-        let factor = service_factor(cal, speed);
-        let mut s = cal.service.unwrap_or_default();
-        s.scale_request_steps(factor);
-        out.service = Some(s);
-        // The migration refill is the interpreter's own code refetching lines: CPU work at
-        // the run's speed, traced at the calibration's, as the request steps were.
-        if let Some(m) = out.machine.as_mut() {
-            m.migration_refill = SimDuration((m.migration_refill.0 as f64 * factor).round() as u64);
+pub fn at_speed(
+    cal: &Calibration,
+    speed: &RunSpeed,
+    scale_service_steps: bool,
+    version: PythonVersion,
+) -> Calibration {
+    let factor = scale_service_steps.then(|| {
+        if version == PythonVersion::V3_11 {
+            return service_factor(cal, speed);
         }
-    }
+        // Another build: the host's own speed is the run's prime core over this build's
+        // (`[interpreters]`), and the build's request path is its `service_ratio` to 3.11's.
+        // Its request-path probe is not compared with the calibration's 3.11 probe: the
+        // probe's `sock.recv` buffers go through glibc's malloc, whose mmap threshold moves
+        // with the process's history, and 3.11's and 3.13's probes sat in different modes
+        // (26 against 52 us per round trip in speed_ratios.py, 50 against 21 us in one
+        // process each), while their traced segments differ by a few percent.
+        let interp = cal.interpreter_speed(version);
+        let host = RunSpeed {
+            ratio: speed.ratio / interp.core_ratio,
+            service_ns: None,
+            cold: speed.cold,
+        };
+        service_factor(cal, &host) * interp.service_ratio
+    });
+    let mut out = cal.scaled(speed.ratio, factor);
+    out.speed_of_run = true;
     out
 }
 
@@ -356,7 +367,7 @@ mod tests {
         let line = h.line();
         assert!(line.starts_with("host speed: prime core 2.10x"), "{line}");
         assert!(line.contains("(+10% drift)"), "{line}");
-        let fast = at_speed(&cal, &core_only(0.5), false);
+        let fast = at_speed(&cal, &core_only(0.5), false, PythonVersion::V3_11);
         assert_eq!(
             fast.core(Backend::Cpython).per_test_ns,
             core.per_test_ns * 0.5
@@ -367,9 +378,14 @@ mod tests {
         // (Here the run has no request-path probe: the prime core's ratio decides.)
         let at_service_speed = cal.service_per_test_ns() / core.per_test_ns;
         assert!((service_factor(&cal, &core_only(at_service_speed)) - 1.0).abs() < 1e-12);
-        let slow = at_speed(&cal, &core_only(2.0 * at_service_speed), true)
-            .service
-            .unwrap();
+        let slow = at_speed(
+            &cal,
+            &core_only(2.0 * at_service_speed),
+            true,
+            PythonVersion::V3_11,
+        )
+        .service
+        .unwrap();
         let d = cal.service.unwrap_or_default();
         assert_eq!(slow.client_py.as_nanos(), 2 * d.client_py.as_nanos());
         assert_eq!(slow.send.as_nanos(), 2 * d.send.as_nanos());

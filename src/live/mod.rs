@@ -35,6 +35,7 @@ pub mod config;
 pub mod cpython;
 pub mod gil_trace;
 pub mod host_speed;
+pub mod interpreter;
 pub mod lifeline;
 pub mod os;
 pub mod partial;
@@ -68,6 +69,9 @@ pub struct LiveOptions {
     pub backend: Backend,
     /// The Python interpreter (cpython backend).
     pub python: PathBuf,
+    /// Arguments the interpreter gets before the service's own (`-X gil=1`; set by
+    /// [`interpreter::for_scenario`]).
+    pub python_args: Vec<String>,
     /// The `execsim` binary the rust backend runs as its server and worker processes
     /// (default: the running executable, which must then be `execsim`).
     pub exe: Option<PathBuf>,
@@ -97,7 +101,8 @@ impl LiveOptions {
     pub fn new(backend: Backend) -> LiveOptions {
         LiveOptions {
             backend,
-            python: PathBuf::from("python3"),
+            python: PathBuf::from(interpreter::DEFAULT_PYTHON),
+            python_args: Vec::new(),
             exe: None,
             progress: false,
             idle_check: true,

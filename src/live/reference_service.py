@@ -143,6 +143,70 @@ _worker_counter = [0]
 _worker_lock = threading.Lock()
 
 
+SUBINTERPRETER_SETUP = """
+import marshal, types, _interpqueues
+find_nth_prime = types.FunctionType(marshal.loads(_find_nth_prime), globals(), "find_nth_prime")
+is_prime = types.FunctionType(marshal.loads(_is_prime), globals(), "is_prime")
+"""
+
+
+def subinterpreter_pool_class():
+    """3.13's stand-in for 3.14's InterpreterPoolExecutor, over the private modules it is
+    built on (`_interpreters`, `_interpqueues`); None where they are missing. Like 3.14's, a
+    ThreadPoolExecutor whose every worker thread owns one sub-interpreter, created with the
+    default (isolated) config: its own GIL and allocator. A call sets the argument in the
+    sub-interpreter's `__main__`, runs the prime core there (`_interpreters.exec`: the thread
+    swaps to the sub-interpreter's thread state, leaving the main interpreter's GIL), and
+    reads the result from a cross-interpreter queue the sub-interpreter put it in. The
+    prime core's functions cross as marshalled code objects (their source is not at hand
+    in a `-c` script), rebuilt over the sub-interpreter's own globals."""
+    try:
+        import marshal
+        import _interpqueues
+        import _interpreters
+        from concurrent.futures import ThreadPoolExecutor
+    except ImportError:
+        return None
+
+    class SubinterpreterPool(ThreadPoolExecutor):
+        def __init__(self, max_workers, cores):
+            self._local = threading.local()
+            super().__init__(
+                max_workers=max_workers, initializer=self._start, initargs=(cores,)
+            )
+
+        def _start(self, cores):
+            thread_worker_init(cores)
+            iid = _interpreters.create()
+            qid = _interpqueues.create(1, 0, 3)  # shared-only items, unbound items replaced
+            _interpreters.set___main___attrs(iid, {
+                "_find_nth_prime": marshal.dumps(find_nth_prime.__code__),
+                "_is_prime": marshal.dumps(is_prime.__code__),
+                "_qid": qid,
+            })
+            failed = _interpreters.exec(iid, SUBINTERPRETER_SETUP)
+            if failed is not None:
+                raise RuntimeError("sub-interpreter setup failed: %s" % (failed,))
+            self._local.iid, self._local.qid = iid, qid
+
+        def submit(self, fn, /, *args):
+            if fn is not find_nth_prime:
+                raise TypeError("the 3.13 interpreter pool runs find_nth_prime only")
+            return super().submit(self._call, args[0])
+
+        def _call(self, n):
+            iid, qid = self._local.iid, self._local.qid
+            _interpreters.set___main___attrs(iid, {"_n": n})
+            failed = _interpreters.exec(
+                iid, "_interpqueues.put(_qid, find_nth_prime(_n), 0, 3)"
+            )
+            if failed is not None:
+                raise RuntimeError("find_nth_prime(%d) failed in a sub-interpreter: %s" % (n, failed))
+            return _interpqueues.get(qid)[0]
+
+    return SubinterpreterPool
+
+
 def thread_worker_init(cores):
     """ThreadPoolExecutor initializer: name and pin the worker thread."""
     with _worker_lock:
@@ -244,6 +308,17 @@ def read_line(sock, buf):
         buf += chunk
     line, _, rest = buf.partition(b"\n")
     return line, rest
+
+
+def build_note():
+    """", free-threaded" (", free-threaded, GIL enabled" with -X gil=1) on a free-threaded
+    build, else nothing."""
+    import sysconfig
+
+    if not sysconfig.get_config_var("Py_GIL_DISABLED"):
+        return ""
+    gil = getattr(sys, "_is_gil_enabled", lambda: False)()
+    return ", free-threaded" + (", GIL enabled" if gil else "")
 
 
 def thread_own_copy(expect):
@@ -375,11 +450,22 @@ class PrimeService:
             try:
                 from concurrent.futures import InterpreterPoolExecutor
             except ImportError:
+                InterpreterPoolExecutor = None
+            if InterpreterPoolExecutor is not None:
+                self.executor = InterpreterPoolExecutor(max_workers=workers)
+            elif subinterpreter_pool_class() is not None:
+                if cfg.get("requests"):
+                    fail(
+                        "request types on executor = \"interpreter\" need Python 3.14's "
+                        "InterpreterPoolExecutor; the 3.13 pool here runs the prime core only"
+                    )
+                self.executor = subinterpreter_pool_class()(workers, aff["workers"])
+            else:
                 fail(
-                    "executor = \"interpreter\" needs Python 3.14 or later "
-                    "(concurrent.futures.InterpreterPoolExecutor); this is " + sys.version.split()[0]
+                    "executor = \"interpreter\" needs Python 3.13 (its _interpreters module) "
+                    "or 3.14 (concurrent.futures.InterpreterPoolExecutor); this is "
+                    + sys.version.split()[0]
                 )
-            self.executor = InterpreterPoolExecutor(max_workers=workers)
         else:
             self.executor = None
         self.pool_processes = {}  # pid -> multiprocessing.Process, once started
@@ -587,7 +673,7 @@ def main():
                 "port": run.port,
                 "t0_ns": run.t0,
                 "pid": os.getpid(),
-                "python": "%s %s (%s)" % (impl, sys.version.split()[0], sys.executable),
+                "python": "%s %s%s (%s)" % (impl, sys.version.split()[0], build_note(), sys.executable),
                 "switch_interval_s": sys.getswitchinterval(),
             }
         )

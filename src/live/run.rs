@@ -36,7 +36,7 @@ fn backend_command(
     cfg: &ChildConfig,
 ) -> Result<std::process::Command, LiveError> {
     Ok(match opts.backend {
-        Backend::Cpython => cpython::command(&opts.python, cfg),
+        Backend::Cpython => cpython::command(&opts.python, &opts.python_args, cfg),
         Backend::Rust => {
             let exe = match &opts.exe {
                 Some(p) => p.clone(),
@@ -194,6 +194,7 @@ fn wait_ready(
 // long: the run's whole sequence (start, sample, collect, trace, shut down) in one place
 pub fn run_live(scenario: &Scenario, opts: &LiveOptions) -> Result<LiveOutcome, LiveError> {
     let mut warnings = check_scenario(scenario, opts)?;
+    let opts = &*super::interpreter::for_scenario(scenario, opts)?;
     let busy_cores_before = opts
         .idle_check
         .then(|| wait_until_idle(opts.idle_wait, &mut warnings));

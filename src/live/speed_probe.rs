@@ -159,7 +159,7 @@ pub fn fast_mode(values: &[f64]) -> Option<f64> {
 /// stable, [`crate::live::host_speed`]).
 pub fn around_run(opts: &LiveOptions) -> Result<Option<Vec<ProbeReading>>, LiveError> {
     match opts.backend {
-        Backend::Cpython => probe_host(&opts.python).map(Some),
+        Backend::Cpython => probe_host(&opts.python, &opts.python_args).map(Some),
         Backend::Rust => Ok(None),
     }
 }
@@ -167,12 +167,13 @@ pub fn around_run(opts: &LiveOptions) -> Result<Option<Vec<ProbeReading>>, LiveE
 /// Runs one probe process per entry of [`LAYOUTS`], one after the other, with `python`
 /// (the prime core's probe: `find_nth_prime(`[`PROBE_N`]`)`, [`PROBE_REPS`] calls). Each process runs in a supervised group of its
 /// own (killed and reaped whatever happens; a group cannot outlive its first process, so one
-/// each) and must answer within 20 s.
-pub fn probe_host(python: &Path) -> Result<Vec<ProbeReading>, LiveError> {
+/// each) and must answer within 20 s. `args` go before the probe's own (`-X gil=1`).
+pub fn probe_host(python: &Path, args: &[String]) -> Result<Vec<ProbeReading>, LiveError> {
     let mut out = Vec::with_capacity(LAYOUTS.len());
     for &pad in &LAYOUTS {
         let mut cmd = std::process::Command::new(python);
-        cmd.arg("-I")
+        cmd.args(args)
+            .arg("-I")
             .arg("-c")
             .arg(SPEED_PROBE)
             .arg(PROBE_N.to_string())

@@ -94,7 +94,7 @@ impl ScenarioBuilder {
     }
     /// CPython's GIL or the free-threaded build.
     pub fn gil(mut self, gil: GilKind) -> Self {
-        self.scenario.python.gil = gil;
+        self.scenario.python.set_gil(gil);
         self
     }
     /// The asyncio server's executor.

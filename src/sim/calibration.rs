@@ -50,10 +50,12 @@
 //! ([`Calibration::default_embedded`]).
 
 pub mod check;
+pub mod interpreters;
 mod parse;
 mod service_speed;
 pub mod trace_fit_info;
 
+pub use interpreters::InterpreterSpeed;
 pub use trace_fit_info::{TraceFitInfo, TraceFitKey};
 
 use crate::workload::cost::{Backend, CoreCost};
@@ -94,6 +96,15 @@ pub struct Calibration {
     /// (`execsim calibrate --from-trace`) and at which host speed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_fit: Option<TraceFitInfo>,
+    /// Optional `[interpreters."<version>"]`: other CPython builds' speed against this file's
+    /// 3.11 costs ([`interpreters`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub interpreters: std::collections::BTreeMap<String, InterpreterSpeed>,
+    /// True when the CPython costs are a live run's, scaled by the probes that run took in
+    /// its own interpreter (`crate::live::host_speed::at_speed`): a simulation of any version
+    /// then uses them as they are. Not part of the file.
+    #[serde(skip)]
+    pub speed_of_run: bool,
 }
 
 /// The `[live_fit]` table: provenance of the `[service]` and `[machine]` sections.

@@ -6,7 +6,8 @@
 //! equal:
 //! - the **scenario**, including its `seed` (every random draw comes from a ChaCha8 stream
 //!   named by a stable string and derived from the seed) and any cost overrides;
-//! - the **calibration** (the embedded `calibration/default.toml`, or the file given);
+//! - the **calibration** (the embedded `calibration/default.toml`, or the file given; for
+//!   another CPython build than 3.11, its `[interpreters]` table, or the embedded one's);
 //! - the **crate version** (the model's code: any change to the scheduler, the GIL protocol
 //!   or the service may change results; the trace hash says whether it did).
 //!
@@ -158,6 +159,9 @@ pub fn simulate_sampled(
 
 /// The layers of a scenario's run, ready at time zero: machine, runtime, service.
 fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulation<World> {
+    // Another CPython build than the calibration's own runs at its own speed.
+    let cal = cal.for_version(scenario.python.version);
+    let cal = cal.as_ref();
     // A scenario's overrides win over the calibration's fitted costs, which win over defaults.
     let machine_costs = scenario.costs.machine.or(cal.machine).unwrap_or_default();
     let interp_costs = scenario.costs.interp.unwrap_or_default();

@@ -52,7 +52,7 @@ pub fn regimes(
 /// regimes.
 pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<RunSpeed>) -> RunValues {
     let cal = match speed {
-        Some(r) => at_speed(cal, &r, true),
+        Some(r) => at_speed(cal, &r, true, s.python.version),
         None => cal.clone(),
     };
     let mut s = s.clone();

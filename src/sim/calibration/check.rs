@@ -25,6 +25,10 @@
 //!   (`compare` and `validate` divide by it), and so is a key's `traced_per_test_ns`; each
 //!   key's medians finite and non-negative.
 //!
+//! - `[interpreters."<version>"]`: the version one the model knows other than 3.11 (a
+//!   table for the file's own interpreter would contradict its costs); `core_ratio` and
+//!   `service_ratio` finite, 0.1 to 10 (builds of one release differ by tens of percent).
+//!
 //! Unknown keys are refused everywhere, by the schema (`deny_unknown_fields`): a typo in a
 //! cost key would otherwise silently leave the model's default in effect, and `execsim
 //! calibrate` rewrites the file, which would drop an ignored key without a word. This holds
@@ -248,6 +252,7 @@ pub(super) fn check(cal: &Calibration) -> Result<(), Failure> {
     if let Some(f) = &cal.trace_fit {
         trace_fit(f)?;
     }
+    super::interpreters::check(cal)?;
     if let Some(m) = &cal.machine {
         // A stall's percentiles in order (each at least the one before).
         let stalls = [

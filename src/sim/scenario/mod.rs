@@ -6,7 +6,8 @@
 //! [machine]
 //! cores = 2
 //! [python]
-//! gil = "cpython"            # "cpython" | "free-threaded"
+//! version = "3.11"           # "3.11" | "3.13" | "3.13t" (free-threaded build)
+//! gil = "cpython"            # "cpython" | "free-threaded" (default: the version's own)
 //! switch_interval = "5ms"
 //! runtime = "cpython"        # prime-core costs: "cpython" | "rust"
 //! [server]
@@ -184,6 +185,46 @@ mod tests {
         assert_eq!(Scenario::from_toml(text), Ok(s.clone()));
         assert_eq!(Scenario::from_toml(&s.to_toml()), Ok(s.clone()));
         assert_eq!(s.workers(), 6);
+    }
+
+    #[test]
+    fn version_and_gil_default_from_each_other() {
+        use crate::interp::{GilKind, PythonVersion};
+        let with = |python: &str| {
+            let text = format!(
+                "duration = \"1s\"\n[python]\n{python}\n[[clients]]\nname = \"a\"\nn = 1\n"
+            );
+            Scenario::from_toml(&text).map(|s| (s.python.version, s.python.gil))
+        };
+        use GilKind::{Cpython, FreeThreaded};
+        use PythonVersion::{V3_13t, V3_11, V3_13};
+        assert_eq!(with(""), Ok((V3_11, Cpython)));
+        assert_eq!(with("version = \"3.13\""), Ok((V3_13, Cpython)));
+        assert_eq!(with("version = \"3.13t\""), Ok((V3_13t, FreeThreaded)));
+        assert_eq!(
+            with("version = \"3.13t\"\ngil = \"cpython\""),
+            Ok((V3_13t, Cpython))
+        );
+        assert_eq!(with("gil = \"free-threaded\""), Ok((V3_13t, FreeThreaded)));
+        let e = with("version = \"3.13\"\ngil = \"free-threaded\"").unwrap_err();
+        assert_eq!(e.key, "python.gil");
+        assert_eq!(
+            with("version = \"3.12\"").unwrap_err().key,
+            "python.version"
+        );
+        // A written scenario reads back the same; 3.11 is not written.
+        for python in [
+            "",
+            "version = \"3.13t\"\ngil = \"cpython\"",
+            "gil = \"free-threaded\"",
+        ] {
+            let text = format!(
+                "duration = \"1s\"\n[python]\n{python}\n[[clients]]\nname = \"a\"\nn = 1\n"
+            );
+            let s = Scenario::from_toml(&text).unwrap();
+            assert_eq!(Scenario::from_toml(&s.to_toml()), Ok(s.clone()));
+        }
+        assert!(!Scenario::default().to_toml().contains("version"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The tables of a scenario file (`[machine]`, `[python]`, `[server]`, `[[clients]]`,
 //! `[affinity]`, `[costs]`), with the defaults of their optional keys.
 
-use crate::interp::{GilKind, InterpCosts};
+use crate::interp::{GilKind, InterpCosts, PythonVersion};
 use crate::kernel::SimDuration;
 use crate::machine::{MachineCosts, SchedulerKind};
 use crate::service::{Arrivals, ClientMode, ExecutorKind, ServerKind, ServiceCosts};
@@ -39,22 +39,66 @@ impl Default for MachineSpec {
 }
 
 /// The Python runtime.
+///
+/// `version` and `gil` default from each other: a free-threaded GIL means the free-threaded
+/// build (`"3.13t"`), the free-threaded build runs without a GIL unless `gil = "cpython"`
+/// (`-X gil=1`), and with neither the model is CPython 3.11 with its GIL.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "RawPythonSpec")]
 pub struct PythonSpec {
     /// "cpython" (a GIL per interpreter) or "free-threaded" (none).
-    #[serde(default = "default_gil")]
     pub gil: GilKind,
+    /// The CPython release and build modelled: "3.11" (default), "3.13", "3.13t".
+    #[serde(skip_serializing_if = "is_default_version")]
+    pub version: PythonVersion,
     /// `sys.setswitchinterval` (CPython's default is 5 ms).
-    #[serde(default = "default_interval")]
     pub switch_interval: SimDuration,
     /// Whose prime-core costs to use: "cpython" (default) or "rust".
-    #[serde(default = "default_runtime")]
     pub runtime: Backend,
 }
 
-fn default_gil() -> GilKind {
-    GilKind::Cpython
+/// The `[python]` table as written, before `version` and `gil` default from each other.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPythonSpec {
+    #[serde(default)]
+    gil: Option<GilKind>,
+    #[serde(default)]
+    version: Option<PythonVersion>,
+    #[serde(default = "default_interval")]
+    switch_interval: SimDuration,
+    #[serde(default = "default_runtime")]
+    runtime: Backend,
+}
+
+impl From<RawPythonSpec> for PythonSpec {
+    fn from(raw: RawPythonSpec) -> Self {
+        let version = raw.version.unwrap_or(match raw.gil {
+            Some(GilKind::FreeThreaded) => PythonVersion::V3_13t,
+            _ => PythonVersion::default(),
+        });
+        PythonSpec {
+            gil: raw.gil.unwrap_or(version.default_gil()),
+            version,
+            switch_interval: raw.switch_interval,
+            runtime: raw.runtime,
+        }
+    }
+}
+
+impl PythonSpec {
+    /// Sets the GIL, and the free-threaded build when there is to be none and the version
+    /// is a GIL build (a GIL build cannot run without its GIL).
+    pub fn set_gil(&mut self, gil: GilKind) {
+        self.gil = gil;
+        if !self.version.supports(gil) {
+            self.version = PythonVersion::V3_13t;
+        }
+    }
+}
+
+fn is_default_version(v: &PythonVersion) -> bool {
+    *v == PythonVersion::default()
 }
 fn default_interval() -> SimDuration {
     SimDuration::from_millis(5)
@@ -66,7 +110,8 @@ fn default_runtime() -> Backend {
 impl Default for PythonSpec {
     fn default() -> Self {
         PythonSpec {
-            gil: default_gil(),
+            gil: GilKind::Cpython,
+            version: PythonVersion::default(),
             switch_interval: default_interval(),
             runtime: default_runtime(),
         }

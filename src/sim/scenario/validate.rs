@@ -29,6 +29,15 @@ impl Scenario {
                 "must be at least 1us (CPython's minimum)",
             ));
         }
+        if !self.python.version.supports(self.python.gil) {
+            return Err(err(
+                "python.gil",
+                format!(
+                    "\"free-threaded\" needs the free-threaded build (python.version = \"3.13t\"), not {}",
+                    self.python.version
+                ),
+            ));
+        }
         if let Some(w) = self.server.workers {
             if !(1..=1024).contains(&w) {
                 return Err(err("server.workers", format!("must be 1 to 1024, not {w}")));
