@@ -12,7 +12,9 @@
 //! The same holds for each earlier host's set under `validation/hosts/` (its own results,
 //! known misses and calibration): hosts of one VM kind differ (an AMD EPYC and an Intel Xeon
 //! host on 2026-12-02, another AMD EPYC on 2026-12-03), and the model must stay right on each
-//! with that host's calibration.
+//! with that host's calibration. And for the matrix of other CPython builds
+//! (`validation/interpreters/`: 3.13, 3.13t with and without its GIL, 3.13's sub-interpreters,
+//! each scenario run live on the build its `[python] version` names), no interpreter built.
 
 use execsim::calibrate::validate::matrix::load_matrix;
 use execsim::calibrate::validate::misses::KnownMisses;

@@ -269,6 +269,11 @@ pub fn fit_from_live(
             }
         }
         let live = crate::live::stats::median(&rates);
+        // The simulation models the backend that ran (the Rust server: no GIL, its core).
+        let m = Measurement {
+            scenario: crate::live::backend_model::modelled(&m.scenario, opts),
+            ..m
+        };
         let default_rate = sim_rate(&m.scenario, cal, sc, mc);
         let f = solve_factor(&m, cal, sc, mc, live);
         apply(m.group, f, &mut sc, &mut mc);

@@ -260,8 +260,7 @@ pub fn compare(
         let machine = sim_cal.machine.unwrap_or_default();
         (c, cold_start::model_extra_ns(&machine, c.warm_ns))
     });
-    let mut sim_scenario = s.clone();
-    sim_scenario.python.runtime = opts.backend;
+    let sim_scenario = super::backend_model::modelled(s, opts);
     let sim = simulate(&sim_scenario, &sim_cal, &SimOptions::default()).result;
     let rows = rows(s, &sim, &live);
     Ok(Comparison {

@@ -84,8 +84,7 @@ pub fn compare_gil(
     reps: usize,
     mut on_rep: impl FnMut(usize, &LiveOutcome),
 ) -> Result<GilComparison, LiveError> {
-    let mut sim_scenario = s.clone();
-    sim_scenario.python.runtime = opts.backend;
+    let sim_scenario = super::backend_model::modelled(s, opts);
     let traced = SimOptions {
         trace: true,
         ..SimOptions::default()

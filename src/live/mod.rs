@@ -28,6 +28,7 @@
 //! [`compare`] runs simulation and live runs side by side ([`compare_gil`]: their GILs); [`crate::calibrate::live_fit`] fits the simulator's
 //! per-step costs from live runs.
 
+pub mod backend_model;
 pub mod cold_start;
 pub mod compare;
 pub mod compare_gil;
