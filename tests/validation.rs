@@ -91,6 +91,34 @@ fn the_interpreters_table_is_the_models_and_misses_are_listed() {
     let matrix = load_matrix(&root().join("validation/interpreters/scenarios"), None).unwrap();
     let on_file = ValidationResults::load(&root().join(INTERPRETERS).join("results.json")).unwrap();
     assert_eq!(unmeasured(&on_file, &matrix), Vec::<String>::new());
+    // Each scenario ran on the build its `[python] version` names, with the GIL it asks for.
+    for e in &matrix {
+        let r = on_file.scenarios.iter().find(|r| r.id == e.id).unwrap();
+        let py = &e.scenario.python;
+        let (a, b) = py.version.release();
+        assert!(
+            r.runtime.starts_with(&format!("cpython {a}.{b}.")),
+            "{}: {}",
+            e.id,
+            r.runtime
+        );
+        let free = py.version.free_threaded_build();
+        assert_eq!(
+            r.runtime.contains("free-threaded"),
+            free,
+            "{}: {}",
+            e.id,
+            r.runtime
+        );
+        let gil_on = free && py.gil == execsim::interp::GilKind::Cpython;
+        assert_eq!(
+            r.runtime.contains("GIL enabled"),
+            gil_on,
+            "{}: {}",
+            e.id,
+            r.runtime
+        );
+    }
 }
 
 /// The checks of the module documentation for the results in `dir` of the matrix in
