@@ -11,7 +11,9 @@
 mod common;
 
 use common::PyAct::Step as Do;
-use common::{at, exact_machine_costs, just_before, ms, run_to, us, wake_at, ScriptedRuntime};
+use common::{
+    at, began, exact_machine_costs, just_before, ms, run_to, us, wake_at, ScriptedRuntime,
+};
 use execsim::interp::{GilKind, GilStats, InterpCosts, InterpId, Step, ThreadActivity};
 use execsim::kernel::{SimDuration, SimTime, Simulation};
 use execsim::machine::{CoreId, ThreadId, ThreadRunState};
@@ -43,17 +45,6 @@ fn costs() -> Costs {
 /// A runtime on `cores` cores with the exact machine costs and the default GIL costs.
 fn runtime(cores: usize) -> Simulation<ScriptedRuntime> {
     ScriptedRuntime::sim(cores, exact_machine_costs(), InterpCosts::default())
-}
-
-/// The times thread `t` began doing `activity`, in order.
-fn began(sim: &Simulation<ScriptedRuntime>, t: ThreadId, activity: ThreadActivity) -> Vec<SimTime> {
-    sim.model
-        .rt
-        .trace()
-        .iter()
-        .filter(|r| r.thread == t && r.activity == activity)
-        .map(|r| r.time)
-        .collect()
 }
 
 /// One GIL; holder A (core 0) runs 100 ms of Python from its wake-up at 0; B (core 1),

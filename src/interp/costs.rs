@@ -19,6 +19,11 @@ pub struct InterpCosts {
     /// From the drop request being set to the holder releasing the GIL, while the holder
     /// runs Python (eval-breaker check and `drop_gil`).
     pub drop_notice: SimDuration,
+    /// `sched_yield` calls a free-threaded build's contended `PyMutex` makes before it parks
+    /// (`MAX_SPIN_COUNT` in `Python/lock.c`: 40).
+    pub lock_spins: u32,
+    /// One spin: the `sched_yield` call and the look at the lock ([`super::py_lock`]).
+    pub lock_spin: SimDuration,
 }
 
 impl Default for InterpCosts {
@@ -27,6 +32,8 @@ impl Default for InterpCosts {
             timer_slack: SimDuration::from_micros(50),
             timer_jitter: SimDuration::ZERO,
             drop_notice: SimDuration::from_micros(5),
+            lock_spins: 40,
+            lock_spin: super::py_lock::LOCK_SPIN,
         }
     }
 }

@@ -26,13 +26,14 @@
 //! `runtime.rs` (the [`Runtime`]: steps onto bursts, machine notices onto step completions),
 //! `gil.rs` (the GIL's state and protocol), `py_thread.rs` (a Python thread's state),
 //! `interpreter.rs`, `step.rs`, `costs.rs`, `events.rs`, `stats.rs` (GIL counters),
-//! `trace.rs` (the activity trace), `version.rs` (which CPython a scenario models).
+//! `trace.rs` (the activity trace), `py_lock.rs` (Python-level locks), `version.rs` (which CPython a scenario models).
 
 mod costs;
 mod events;
 mod gil;
 mod interpreter;
 pub mod invariants;
+mod py_lock;
 mod py_thread;
 mod runtime;
 mod stats;
@@ -44,6 +45,7 @@ pub use costs::InterpCosts;
 pub use events::{InterpEvent, PyNotice};
 pub use gil::GilKind;
 pub use interpreter::InterpId;
+pub use py_lock::PyLockId;
 pub use runtime::Runtime;
 pub use stats::GilStats;
 pub use step::Step;

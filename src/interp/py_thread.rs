@@ -24,6 +24,12 @@ pub(super) enum Phase {
     /// Dropped the GIL on request and waits for another thread to take it
     /// (FORCE_SWITCHING).
     SwitchWait,
+    /// Spinning on a held Python-level lock: in its `sched_yield` and look.
+    LockSpin,
+    /// Parked on a held Python-level lock.
+    LockParked,
+    /// Unparked by the lock's release, on its way to look again.
+    LockWoken,
 }
 
 /// One Python thread.
@@ -62,6 +68,10 @@ pub(super) struct PyThread {
     pub wait_since: Option<u64>,
     /// Time it waited to take its GIL before the current wait.
     pub wait_total: u64,
+    /// The Python-level lock it is spinning or parked on.
+    pub wants: Option<super::PyLockId>,
+    /// Spins made in its current acquisition.
+    pub spins: u32,
 }
 
 impl PyThread {
@@ -85,6 +95,8 @@ impl PyThread {
             hold_total: 0,
             wait_since: None,
             wait_total: 0,
+            wants: None,
+            spins: 0,
         }
     }
 }

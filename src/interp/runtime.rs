@@ -26,6 +26,8 @@ pub struct Runtime {
     /// Drives the timer jitter.
     pub(super) rng: SimRng,
     pub(super) trace: ActivityTrace,
+    /// Python-level locks ([`super::py_lock`]).
+    pub(super) locks: Vec<super::py_lock::PyLock>,
 }
 
 impl Runtime {
@@ -39,6 +41,7 @@ impl Runtime {
             notices: VecDeque::new(),
             rng,
             trace: ActivityTrace::default(),
+            locks: Vec::new(),
         }
     }
 
@@ -203,6 +206,8 @@ impl Runtime {
     {
         let now = q.now();
         match step {
+            Step::LockAcquire(l) => self.acquire(t, l, q),
+            Step::LockRelease(l) => self.release_lock(t, l, q),
             Step::Python(d) | Step::PythonLoop(d) | Step::NativeHeld(d) => {
                 let th = &self.threads[t.0 as usize];
                 let has_gil = self.interps[th.interp.0 as usize].gil.is_some();
@@ -316,6 +321,11 @@ impl Runtime {
         self.pump(q);
     }
 
+    /// Queues a notice for the layer above.
+    pub(super) fn notices_push(&mut self, n: PyNotice) {
+        self.notices.push_back(n);
+    }
+
     /// Processes the machine's notices, oldest first, until none is left.
     #[inline]
     fn pump<E>(&mut self, q: &mut EventQueue<E>)
@@ -362,6 +372,8 @@ impl Runtime {
                         self.start(t, step, q);
                     }
                     Phase::GilWait => self.recheck(t, q),
+                    Phase::LockSpin | Phase::LockWoken => self.retry_lock(t, q),
+                    Phase::LockParked => unreachable!("a parked thread runs only once unparked"),
                     Phase::Free => unreachable!("idle notice for a thread between steps"),
                 }
             }

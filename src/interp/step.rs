@@ -23,4 +23,9 @@ pub enum Step {
     Sleep(SimDuration),
     /// Release the GIL and sleep until [`Runtime::wake`](super::Runtime::wake).
     Block,
+    /// Take a Python-level lock, spinning or parking while another thread holds it
+    /// ([`super::py_lock`]).
+    LockAcquire(super::PyLockId),
+    /// Release a Python-level lock the thread holds.
+    LockRelease(super::PyLockId),
 }

@@ -61,6 +61,34 @@ impl Machine {
         self.start_burst(t, work, Footprint::Compact, q);
     }
 
+    /// `sched_yield()` and then a burst of `work`, for a thread that is on a core with
+    /// nothing to do: with no other thread queued on its core the call returns at once and
+    /// the burst starts (`yield_task_fair` does nothing for a lone task); otherwise the
+    /// policy charges it ([`SchedPolicy::yield_current`]: EEVDF pushes its deadline a slice
+    /// on), it goes back to its core's queue with the burst saved, and the pick decides who
+    /// runs: it resumes the burst when it is picked again.
+    pub fn yield_then_compute<E: From<MachineEvent>>(
+        &mut self,
+        t: ThreadId,
+        work: SimDuration,
+        q: &mut EventQueue<E>,
+    ) {
+        let c = self.threads[t.0 as usize]
+            .core
+            .expect("sched_yield on a thread not on a core");
+        let ci = c.0 as usize;
+        debug_assert!(matches!(self.cores[ci].segment, Segment::Between));
+        if self.cores[ci].queue.is_empty() {
+            return self.compute(t, work, q);
+        }
+        self.policy
+            .yield_current(c, q.now().0, RunQueues::new(&self.cores));
+        let th = &mut self.threads[t.0 as usize];
+        th.remaining = work.0;
+        th.has_burst = true;
+        self.preempt(c, q);
+    }
+
     fn start_burst<E: From<MachineEvent>>(
         &mut self,
         t: ThreadId,

@@ -441,6 +441,26 @@ impl SchedPolicy for Eevdf {
         self.ents[t.0 as usize].listed_at = now;
     }
 
+    /// `yield_task_fair` as Linux 6.17 has it (commit 79104becf42b, "forfeit the remaining
+    /// vruntime"): charge the current thread; if it is eligible, its virtual runtime jumps to
+    /// its deadline and its deadline moves one slice on, so that it soon stops being eligible
+    /// and the pick after the yield prefers the other threads; a thread picked then is
+    /// protected to its own deadline (`set_next`), typically to the next tick. Not eligible,
+    /// nothing changes.
+    fn yield_current(&mut self, c: CoreId, now: u64, rq: RunQueues) {
+        self.update_curr(c, now, rq);
+        let Some(cur) = rq.current(c) else {
+            return;
+        };
+        if self.eligible(cur, self.load(c)) {
+            let e = &mut self.ents[cur.0 as usize];
+            let forfeit = e.deadline - e.vruntime;
+            e.vruntime = e.deadline;
+            e.deadline += self.slice;
+            self.cores[c.0 as usize].sum += forfeit as i128;
+        }
+    }
+
     /// `task_tick_fair`: no reschedule while the current thread is protected; after, the pick
     /// decides.
     fn tick_preempts(&mut self, cur: ThreadId, c: CoreId, _now: u64, rq: RunQueues) -> bool {

@@ -117,6 +117,13 @@ pub(crate) trait SchedPolicy {
     /// order).
     fn pull_rank(&self, t: ThreadId, from: CoreId, rq: RunQueues) -> i128;
 
+    /// Core `c`'s current thread calls `sched_yield` with other threads queued
+    /// (`yield_task_fair`): charge it; the pick that follows decides who runs. The default
+    /// changes nothing else (CFS's skip buddy is not modelled).
+    fn yield_current(&mut self, c: CoreId, now: u64, rq: RunQueues) {
+        self.update_curr(c, now, rq);
+    }
+
     /// The core whose run queue still holds blocked thread `t`, if any: a wake-up sends it
     /// back there, choosing no core (Linux's `ttwu_runnable`, for a task still `on_rq`:
     /// EEVDF's delayed dequeue). None: wake-up placement chooses (`select_task_rq`).

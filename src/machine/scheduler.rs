@@ -90,6 +90,10 @@ impl SchedPolicy for Scheduler {
         each_policy!(self, p => p.pull_rank(t, from, rq))
     }
     #[inline]
+    fn yield_current(&mut self, c: CoreId, now: u64, rq: RunQueues) {
+        each_policy!(self, p => p.yield_current(c, now, rq))
+    }
+    #[inline]
     fn wakes_on(&self, t: ThreadId) -> Option<CoreId> {
         each_policy!(self, p => p.wakes_on(t))
     }

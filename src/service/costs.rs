@@ -88,6 +88,20 @@ pub struct ServiceCosts {
     /// under the GIL trace: 0.32 µs median (0.21 to 0.40 µs, p10 to p90), Intel Xeon host;
     /// `calibrate --from-trace` measures it from `thread-split` when that trace shows it.
     pub worker_requeue_py: SimDuration,
+    /// The Python a thread runs holding the thread pool's idle semaphore's lock (its
+    /// `Condition`'s `threading.Lock`), in the loop's `submit` (`acquire(timeout=0)`) and in
+    /// each worker after each item (`release()`); part of `loop_submit_thread_py` and
+    /// `worker_after_wake_py`. Only free-threaded pools model the lock itself
+    /// ([`crate::interp::PyLockId`]): without a GIL its holder can be preempted while
+    /// others spin on it. Measured: a loop of `release(); acquire(timeout=0)` on a
+    /// `threading.Semaphore`, 1.0 µs a pair on 3.11.7 (1.4 on 3.13t), AMD EPYC, 2026-12-03.
+    pub idle_semaphore_py: SimDuration,
+    /// Free-threaded thread pools: the putter's time inside the work queue's critical section
+    /// after its `FUTEX_WAKE` has woken the worker (the system call's return, the end of
+    /// `put`); part of `loop_submit_thread_py` ([`super::pool_locks`]). Measured in a live
+    /// sched trace of 3.13t (2026-12-03, AMD EPYC): the loop's next lock call 3-4 µs after
+    /// the wake-up event, about 1 µs of it Python after `put`.
+    pub queue_wake_tail: SimDuration,
     /// Starting a new pool thread (`threading.Thread.start` and bootstrap).
     pub thread_start: SimDuration,
     /// Switching a worker thread into or out of a sub-interpreter (interpreter pool).
@@ -150,6 +164,8 @@ impl Default for ServiceCosts {
             worker_done_py: us(12),
             worker_after_wake_py: us(8),
             worker_requeue_py: SimDuration::from_nanos(320),
+            idle_semaphore_py: SimDuration::from_nanos(500),
+            queue_wake_tail: SimDuration::from_nanos(2_500),
             thread_start: us(80),
             interp_switch: us(5),
             pickle_py: us(6),
@@ -168,7 +184,7 @@ impl Default for ServiceCosts {
 }
 
 /// The number of cost keys of [`ServiceCosts`].
-pub const SERVICE_COST_KEYS: usize = 34;
+pub const SERVICE_COST_KEYS: usize = 36;
 
 /// Keys that are not a CPU step of a request: starting a pool thread or process, switching
 /// interpreters (one-off costs, not scaled with the host's speed).
@@ -200,6 +216,8 @@ impl ServiceCosts {
             ("worker_done_py", &mut self.worker_done_py),
             ("worker_after_wake_py", &mut self.worker_after_wake_py),
             ("worker_requeue_py", &mut self.worker_requeue_py),
+            ("idle_semaphore_py", &mut self.idle_semaphore_py),
+            ("queue_wake_tail", &mut self.queue_wake_tail),
             ("thread_start", &mut self.thread_start),
             ("interp_switch", &mut self.interp_switch),
             ("pickle_py", &mut self.pickle_py),

@@ -90,7 +90,26 @@ impl World {
         match self.spec.executor {
             ExecutorKind::Inline => self.run_handler_inline(t, r),
             ExecutorKind::Thread | ExecutorKind::Interpreter => {
-                self.push(t, Step::Python(c.loop_submit_thread_py), Effect::Submit(r));
+                if let Some(l) = self.pool.locks {
+                    // `put` in the queue's critical section: its wake-up, then the rest of
+                    // the `FUTEX_WAKE` and of `put` holding the queue; then
+                    // `_adjust_thread_count`'s `acquire(timeout=0)` holding the idle
+                    // semaphore's lock.
+                    let before = c.loop_submit_thread_py - c.idle_semaphore_py - c.queue_wake_tail;
+                    self.push(t, Step::Python(before), Effect::None);
+                    self.push(t, Step::LockAcquire(l.queue), Effect::Submit(r));
+                    // A compact footprint: live, the first `put` after the loop slept
+                    // 55-60 ms (an episode of [`super::pool_locks`]) ran this tail in 8-10 µs,
+                    // below the woken worker's 11-14 µs; the cold start's full slowdown of a
+                    // wide step (20 µs here) would make every episode start the next.
+                    self.push(t, Step::PythonLoop(c.queue_wake_tail), Effect::None);
+                    self.push(t, Step::LockRelease(l.queue), Effect::None);
+                    self.push(t, Step::LockAcquire(l.idle), Effect::None);
+                    self.push(t, Step::Python(c.idle_semaphore_py), Effect::AdjustThreads);
+                    self.push(t, Step::LockRelease(l.idle), Effect::None);
+                } else {
+                    self.push(t, Step::Python(c.loop_submit_thread_py), Effect::Submit(r));
+                }
                 self.push(t, Step::Python(c.loop_after_submit_py), Effect::None);
             }
             ExecutorKind::Process => {

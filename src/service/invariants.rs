@@ -158,6 +158,7 @@ impl World {
                     | Effect::ResultReady(r)
                     | Effect::AwaitIo(r, _) => add(r),
                     Effect::None
+                    | Effect::AdjustThreads
                     | Effect::HandlerIdle(_)
                     | Effect::SetInterp(_)
                     | Effect::ChunkWritten

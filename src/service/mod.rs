@@ -28,6 +28,7 @@ mod event_loop;
 mod invariants;
 mod pipe;
 mod pipe_transfer;
+mod pool_locks;
 mod process_pool;
 mod simple_queue;
 mod spec;

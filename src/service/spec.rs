@@ -166,6 +166,9 @@ pub struct ServiceSpec {
     pub cores: usize,
     /// The interpreters' GIL: CPython's or none (free-threaded).
     pub gil: GilKind,
+    /// The CPython release whose standard library the service runs (3.13's
+    /// `ThreadPoolExecutor` worker differs from 3.11's: see [`super::thread_pool`]).
+    pub python: crate::interp::PythonVersion,
     /// `sys.setswitchinterval` of every interpreter.
     pub switch_interval: SimDuration,
     /// The server's shape.

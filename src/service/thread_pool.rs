@@ -6,12 +6,13 @@
 //! CPython's `submit` (`concurrent/futures/thread.py`): `_work_queue.put`, then
 //! `_adjust_thread_count`, which starts a new worker, while fewer than `max_workers` (default
 //! `min(32, cores + 4)`) exist, unless `_idle_semaphore.acquire(timeout=0)` succeeds; a worker
-//! releases that semaphore after each item, just before its next `get`.
+//! releases that semaphore after each item, just before its next `get` (3.11), or only when
+//! its `get_nowait()` finds the queue empty, before it blocks in `get` (3.13).
 
 use super::spec::ExecutorKind;
 use super::worker_at::WorkerAt;
 use super::world::{Effect, Request, ThreadRole, World};
-use crate::interp::Step;
+use crate::interp::{PythonVersion, Step};
 use crate::kernel::EventQueue;
 use crate::machine::ThreadId;
 
@@ -25,9 +26,26 @@ impl World {
         if let Some(w) = self.pool.work.put(r) {
             self.wake(w, Some(t), q);
         }
+        if self.pool.locks.is_none() {
+            self.adjust_thread_count(t, q);
+        }
+    }
+
+    /// `_adjust_thread_count`: take an idle permit (`_idle_semaphore.acquire(timeout=0)`),
+    /// else start a worker while fewer than `max_workers` exist. Where the pool models the
+    /// semaphore's lock (free-threaded), this runs holding it, and a failed acquire goes
+    /// through `Condition.wait(0)`, which lets the lock go and takes it again.
+    pub(super) fn adjust_thread_count(&mut self, t: ThreadId, q: &mut EventQueue<super::Event>) {
         if self.pool.idle_permits > 0 {
             self.pool.idle_permits -= 1;
-        } else if self.pool.workers.len() < self.spec.pool_size() {
+            return;
+        }
+        if let Some(l) = self.pool.locks {
+            self.push(t, Step::LockAcquire(l.idle), Effect::None);
+            self.push(t, Step::Python(self.costs.idle_semaphore_py), Effect::None);
+            self.push(t, Step::LockRelease(l.idle), Effect::None);
+        }
+        if self.pool.workers.len() < self.spec.pool_size() {
             let idx = self.pool.workers.len() as u32;
             let interp = self.main_interp;
             let aff = self.spec.affinity.workers.clone();
@@ -66,9 +84,23 @@ impl World {
                 // A few lines of C (the GIL retaken, `locked` set, the list's length): a
                 // compact footprint, no refill of the request path's working set. Live it
                 // holds the GIL 0.2-0.4 µs even when the worker's core just ran another thread.
+                // Free-threaded, it first resumes its critical section on the queue.
+                if let Some(l) = self.pool.locks {
+                    self.push(t, Step::LockAcquire(l.queue), Effect::None);
+                    self.push(t, Step::PythonLoop(c.worker_requeue_py), Effect::None);
+                    self.push(t, Step::LockRelease(l.queue), Effect::None);
+                    return self.first(t);
+                }
                 return (Step::PythonLoop(c.worker_requeue_py), Effect::None);
             }
-            WorkerAt::ItemDone => self.pool.idle_permits += 1,
+            // 3.11 releases the idle semaphore after every item; 3.13 first tries
+            // `get_nowait()` and releases it only when that finds the queue empty.
+            WorkerAt::ItemDone
+                if self.spec.python == PythonVersion::V3_11 || self.pool.work.is_empty() =>
+            {
+                self.pool.idle_permits += 1
+            }
+            WorkerAt::ItemDone => {}
             WorkerAt::Started | WorkerAt::Retook => {}
         }
         let got = if *at == WorkerAt::Retook {
@@ -110,7 +142,21 @@ impl World {
         self.push_waking_call(t, c.pipe_write, Effect::Complete(r));
         // The send returns holding the GIL: the rest of the callbacks, the idle semaphore,
         // back to the work queue's get.
-        self.push(t, Step::Python(c.worker_after_wake_py), Effect::None);
+        self.push_holding_idle_lock(t, c.worker_after_wake_py);
         self.first(t)
+    }
+
+    /// `d` of a worker's Python that ends with `_idle_semaphore.release()`: as one step, or,
+    /// where the pool models the semaphore's lock (free-threaded), the rest, then the lock
+    /// taken, `idle_semaphore_py` held, and released.
+    fn push_holding_idle_lock(&mut self, t: ThreadId, d: crate::kernel::SimDuration) {
+        let Some(l) = self.pool.locks.map(|l| l.idle) else {
+            return self.push(t, Step::Python(d), Effect::None);
+        };
+        let hold = self.costs.idle_semaphore_py;
+        self.push(t, Step::Python(d - hold), Effect::None);
+        self.push(t, Step::LockAcquire(l), Effect::None);
+        self.push(t, Step::Python(hold), Effect::None);
+        self.push(t, Step::LockRelease(l), Effect::None);
     }
 }

@@ -4,6 +4,7 @@ use super::costs::ServiceCosts;
 use super::simple_queue::SimpleQueue;
 use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec, Work};
 use super::worker_at::WorkerAt;
+use crate::interp::GilKind;
 use crate::interp::{InterpEvent, InterpId, PyNotice, Runtime, Step};
 use crate::kernel::{
     EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey, Violation,
@@ -118,6 +119,8 @@ pub(super) enum Effect {
     HandlerIdle(u32),
     /// `run_in_executor`: the request goes to the pool.
     Submit(Request),
+    /// Thread pool: `_adjust_thread_count`, holding the idle semaphore's lock.
+    AdjustThreads,
     /// The future is done and `call_soon_threadsafe` wrote the self-pipe.
     Complete(Request),
     /// The client has read a reply.
@@ -180,6 +183,9 @@ pub(super) struct Pool {
     pub work: SimpleQueue<Request>,
     /// `_idle_semaphore`'s value: workers back from an item, not yet claimed by a submit.
     pub idle_permits: u32,
+    /// The work queue's and idle semaphore's locks, modelled in free-threaded thread pools
+    /// only ([`super::pool_locks`]).
+    pub locks: Option<super::pool_locks::PoolLocks>,
     /// Where each worker is in its loop.
     pub worker_at: Vec<WorkerAt>,
     // Process pool.
@@ -267,6 +273,11 @@ impl World {
             horizon,
             checks: None,
         };
+        if world.spec.executor == ExecutorKind::Thread && world.spec.gil == GilKind::FreeThreaded {
+            let queue = world.rt.new_lock();
+            let idle = world.rt.new_lock();
+            world.pool.locks = Some(super::pool_locks::PoolLocks { queue, idle });
+        }
         world.add_clients(q);
         if world.spec.server == ServerKind::Asyncio {
             world.start_event_loop(q);
@@ -486,6 +497,7 @@ impl World {
                 self.conns[c as usize].handler_busy = false;
             }
             Effect::Submit(r) => self.submit(t, r, q),
+            Effect::AdjustThreads => self.adjust_thread_count(t, q),
             Effect::Complete(r) => {
                 self.completions.push_back(r);
                 if let Some(l) = self.loop_thread {

@@ -253,8 +253,19 @@ impl ScriptedRuntime {
         machine: MachineCosts,
         interp: InterpCosts,
     ) -> Simulation<ScriptedRuntime> {
+        Self::sim_with(cores, machine, interp, SchedulerKind::Cfs)
+    }
+
+    /// [`ScriptedRuntime::sim`] under the scheduling policy `kind`.
+    pub fn sim_with(
+        cores: usize,
+        machine: MachineCosts,
+        interp: InterpCosts,
+        kind: SchedulerKind,
+    ) -> Simulation<ScriptedRuntime> {
         let streams = RngStreams::new(1);
-        let m = Machine::new(cores, machine, streams.stream("machine/wake-jitter"));
+        let rng = streams.stream("machine/wake-jitter");
+        let m = Machine::with_scheduler(cores, machine, kind, rng);
         let mut rt = Runtime::new(m, interp, streams.stream("interp/timer-jitter"));
         rt.enable_trace();
         Simulation::new(ScriptedRuntime {
@@ -336,4 +347,19 @@ pub fn two_cpu_bound_threads(
     wake_at(&mut sim, b, at(ms(1)));
     run_to(&mut sim, until);
     (sim, a, b)
+}
+
+/// The times thread `t` of a scripted runtime began doing `activity`, in order.
+pub fn began(
+    sim: &Simulation<ScriptedRuntime>,
+    t: ThreadId,
+    activity: execsim::interp::ThreadActivity,
+) -> Vec<SimTime> {
+    sim.model
+        .rt
+        .trace()
+        .iter()
+        .filter(|r| r.thread == t && r.activity == activity)
+        .map(|r| r.time)
+        .collect()
 }

@@ -19,6 +19,7 @@ impl Scenario {
             duration: self.duration,
             cores: self.machine.cores,
             gil: self.python.gil,
+            python: self.python.version,
             switch_interval: self.python.switch_interval,
             server: self.server.kind,
             executor: self.server.executor,
