@@ -9,13 +9,14 @@
 //! `FUTEX_WAKE` when B is parked), pinned to CPU 1, and times the call; B parks again at once.
 //! Twice for SECONDS each (default 3): with CPU 1 otherwise idle, and with a CPU-bound thread
 //! on CPU 1 beside B (as the long request's thread beside the light requests' workers).
-//! Prints the call's percentiles, the share over 10 µs, and what the machine's stalls alone
-//! would give (`stall_every` from `examples/cpu_stalls.rs`, per µs of call). Run it on an idle
+//! Prints the call's percentiles and, from B's own clock reading once it runs, how long after
+//! the call's return B ran: the share of wake-ups where B ran first is the share where a waker
+//! still holding a lock for a moment after its call would find B contending. Run it on an idle
 //! machine with two vCPUs or more.
 
 use nix::sched::{sched_setaffinity, CpuSet};
 use nix::unistd::Pid;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,10 +35,20 @@ fn busy(d: Duration) {
     }
 }
 
-/// The waking calls' durations (ns) over `secs`, with a CPU-bound thread on CPU 1 if `hog`.
-fn wake_calls(secs: f64, hog: bool) -> Vec<u64> {
+/// One waking call: how long it took, and when the woken thread ran relative to its return
+/// (ns; negative: before the call returned).
+struct WakeCall {
+    call: u64,
+    wakee_after_return: i64,
+}
+
+/// The waking calls over `secs`, with a CPU-bound thread on CPU 1 if `hog`.
+fn wake_calls(secs: f64, hog: bool) -> Vec<WakeCall> {
     let stop = Arc::new(AtomicBool::new(false));
     let parked = Arc::new(AtomicBool::new(false));
+    let base = Instant::now();
+    // When B last came back from `park` (ns since `base`).
+    let woke = Arc::new(AtomicU64::new(0));
     let hog_thread = hog.then(|| {
         let stop = stop.clone();
         std::thread::spawn(move || {
@@ -48,12 +59,13 @@ fn wake_calls(secs: f64, hog: bool) -> Vec<u64> {
         })
     });
     let b = {
-        let (stop, parked) = (stop.clone(), parked.clone());
+        let (stop, parked, woke) = (stop.clone(), parked.clone(), woke.clone());
         std::thread::spawn(move || {
             pin(1);
             while !stop.load(Ordering::Acquire) {
                 parked.store(true, Ordering::Release);
                 std::thread::park();
+                woke.store(base.elapsed().as_nanos() as u64, Ordering::Release);
             }
         })
     };
@@ -69,7 +81,23 @@ fn wake_calls(secs: f64, hog: bool) -> Vec<u64> {
         busy(Duration::from_micros(20));
         let t = Instant::now();
         b.thread().unpark();
-        out.push(t.elapsed().as_nanos() as u64);
+        let back = Instant::now();
+        // B's wake-up time, once it has run (it parks again only after storing it).
+        let sent = (back - base).as_nanos() as u64;
+        let before = woke.load(Ordering::Acquire);
+        let mut w = before;
+        let give_up = Instant::now() + Duration::from_millis(50);
+        while w == before && Instant::now() < give_up {
+            std::hint::spin_loop();
+            w = woke.load(Ordering::Acquire);
+        }
+        if w == before {
+            continue;
+        }
+        out.push(WakeCall {
+            call: (back - t).as_nanos() as u64,
+            wakee_after_return: w as i64 - sent as i64,
+        });
     }
     stop.store(true, Ordering::Release);
     b.thread().unpark();
@@ -90,24 +118,32 @@ fn main() {
         std::process::exit(2);
     }
     println!("waking call (Thread::unpark -> FUTEX_WAKE) from CPU 0 to a thread parked on CPU 1");
-    println!("CPU 1      calls    p50 us   p90 us   p99 us  p99.9 us   max us   >10 us");
+    println!("  call: its duration; wakee: when the woken thread ran, after the call returned");
+    println!("CPU 1      calls   call p50   p99  p99.9 us  wakee p1  p10  p50 us  wakee first");
     for (label, hog) in [("idle", false), ("busy", true)] {
         let v = wake_calls(secs, hog);
-        let mut h = hdrhistogram::Histogram::<u64>::new(3).expect("3 significant figures");
-        for &x in &v {
-            h.record(x).expect("an auto-resizing histogram");
+        let mut call = hdrhistogram::Histogram::<u64>::new(3).expect("3 significant figures");
+        let mut after = hdrhistogram::Histogram::<u64>::new(3).expect("3 significant figures");
+        // Shift by 1 ms so that a wakee running before the return (negative) fits.
+        let shift = 1_000_000i64;
+        for w in &v {
+            call.record(w.call).expect("an auto-resizing histogram");
+            let a = (w.wakee_after_return + shift).max(0) as u64;
+            after.record(a).expect("an auto-resizing histogram");
         }
-        let over = v.iter().filter(|&&x| x > 10_000).count();
-        let us = |q: f64| h.value_at_quantile(q) as f64 / 1e3;
+        let first = v.iter().filter(|w| w.wakee_after_return < 0).count();
+        let us = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
+        let aus = |q: f64| (after.value_at_quantile(q) as i64 - shift) as f64 / 1e3;
         println!(
-            "{label:8} {:7} {:9.2} {:8.2} {:8.2} {:9.2} {:8.1} {:7.3}%",
+            "{label:8} {:7} {:9.2} {:6.2} {:8.2} {:9.2} {:5.2} {:6.2} {:10.3}%",
             v.len(),
-            us(0.5),
-            us(0.9),
-            us(0.99),
-            us(0.999),
-            h.max() as f64 / 1e3,
-            100.0 * over as f64 / v.len().max(1) as f64
+            us(&call, 0.5),
+            us(&call, 0.99),
+            us(&call, 0.999),
+            aus(0.01),
+            aus(0.1),
+            aus(0.5),
+            100.0 * first as f64 / v.len().max(1) as f64
         );
     }
 }
