@@ -25,7 +25,8 @@
 //! CPU-bound thread each yield can give that thread the CPU to its slice's end (~55 ms for
 //! the 40 in the trace, the light request stuck all that time).
 
-use crate::interp::PyLockId;
+use super::spec::{ExecutorKind, ServiceSpec};
+use crate::interp::{GilKind, PyLockId, PythonVersion};
 
 /// The pool's locks in a free-threaded build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,4 +35,15 @@ pub(super) struct PoolLocks {
     pub queue: PyLockId,
     /// The idle semaphore's `threading.Lock`.
     pub idle: PyLockId,
+}
+
+impl PoolLocks {
+    /// Whether a service has these locks: a `ThreadPoolExecutor` on CPython's free-threaded
+    /// build (3.13t) without its GIL. Not a pool without a GIL on another version, as the
+    /// live layer models the Rust server's: its threads take no `PyMutex`.
+    pub fn modelled(spec: &ServiceSpec) -> bool {
+        spec.executor == ExecutorKind::Thread
+            && spec.gil == GilKind::FreeThreaded
+            && spec.python == PythonVersion::V3_13t
+    }
 }

@@ -4,7 +4,6 @@ use super::costs::ServiceCosts;
 use super::simple_queue::SimpleQueue;
 use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec, Work};
 use super::worker_at::WorkerAt;
-use crate::interp::GilKind;
 use crate::interp::{InterpEvent, InterpId, PyNotice, Runtime, Step};
 use crate::kernel::{
     EventQueue, Model, RngStreams, SimDuration, SimRng, SimTime, TraceKey, Violation,
@@ -273,7 +272,7 @@ impl World {
             horizon,
             checks: None,
         };
-        if world.spec.executor == ExecutorKind::Thread && world.spec.gil == GilKind::FreeThreaded {
+        if super::pool_locks::PoolLocks::modelled(&world.spec) {
             let queue = world.rt.new_lock();
             let idle = world.rt.new_lock();
             world.pool.locks = Some(super::pool_locks::PoolLocks { queue, idle });
