@@ -3,16 +3,18 @@
 //! `src/service/pool_locks.rs`: the putter must leave its critical section before the worker
 //! it woke runs; a waking call that outlasts the wake-up loses the race.)
 //!
-//!   cargo run --release --example wake_call_tails [SECONDS]
+//!   cargo run --release --example wake_call_tails [SECONDS] [BURST_US]
 //!
 //! Thread A, pinned to CPU 0, busy-waits 100 µs, then wakes thread B (`Thread::unpark`, a
-//! `FUTEX_WAKE` when B is parked), pinned to CPU 1, and times the call; B parks again at once.
+//! `FUTEX_WAKE` when B is parked), pinned to CPU 1, and times the call; B runs BURST_US of
+//! work (default 0) and parks again.
 //! Twice for SECONDS each (default 3): with CPU 1 otherwise idle, and with a CPU-bound thread
 //! on CPU 1 beside B (as the long request's thread beside the light requests' workers).
 //! Prints the call's percentiles and, from B's own clock reading once it runs, how long after
 //! the call's return B ran: the share of wake-ups where B ran first is the share where a waker
-//! still holding a lock for a moment after its call would find B contending. Run it on an idle
-//! machine with two vCPUs or more.
+//! still holding a lock for a moment after its call would find B contending; and the share of
+//! wake-ups B waited over 1 ms for its CPU (beside the CPU-bound thread: EEVDF leaving it
+//! queued until a tick). Run it on an idle machine with two vCPUs or more.
 
 use nix::sched::{sched_setaffinity, CpuSet};
 use nix::unistd::Pid;
@@ -43,7 +45,7 @@ struct WakeCall {
 }
 
 /// The waking calls over `secs`, with a CPU-bound thread on CPU 1 if `hog`.
-fn wake_calls(secs: f64, hog: bool) -> Vec<WakeCall> {
+fn wake_calls(secs: f64, burst: Duration, hog: bool) -> Vec<WakeCall> {
     let stop = Arc::new(AtomicBool::new(false));
     let parked = Arc::new(AtomicBool::new(false));
     let base = Instant::now();
@@ -66,6 +68,7 @@ fn wake_calls(secs: f64, hog: bool) -> Vec<WakeCall> {
                 parked.store(true, Ordering::Release);
                 std::thread::park();
                 woke.store(base.elapsed().as_nanos() as u64, Ordering::Release);
+                busy(burst);
             }
         })
     };
@@ -86,7 +89,7 @@ fn wake_calls(secs: f64, hog: bool) -> Vec<WakeCall> {
         let sent = (back - base).as_nanos() as u64;
         let before = woke.load(Ordering::Acquire);
         let mut w = before;
-        let give_up = Instant::now() + Duration::from_millis(50);
+        let give_up = Instant::now() + Duration::from_millis(100);
         while w == before && Instant::now() < give_up {
             std::hint::spin_loop();
             w = woke.load(Ordering::Acquire);
@@ -113,6 +116,11 @@ fn main() {
         .nth(1)
         .map(|s| s.parse().expect("SECONDS is a number"))
         .unwrap_or(3.0);
+    let burst: f64 = std::env::args()
+        .nth(2)
+        .map(|s| s.parse().expect("BURST_US is a number"))
+        .unwrap_or(0.0);
+    let burst = Duration::from_secs_f64(burst * 1e-6);
     if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
         eprintln!("needs two vCPUs");
         std::process::exit(2);
@@ -121,7 +129,7 @@ fn main() {
     println!("  call: its duration; wakee: when the woken thread ran, after the call returned");
     println!("CPU 1      calls   call p50   p99  p99.9 us  wakee p1  p10  p50 us  wakee first");
     for (label, hog) in [("idle", false), ("busy", true)] {
-        let v = wake_calls(secs, hog);
+        let v = wake_calls(secs, burst, hog);
         let mut call = hdrhistogram::Histogram::<u64>::new(3).expect("3 significant figures");
         let mut after = hdrhistogram::Histogram::<u64>::new(3).expect("3 significant figures");
         // Shift by 1 ms so that a wakee running before the return (negative) fits.
@@ -131,11 +139,15 @@ fn main() {
             let a = (w.wakee_after_return + shift).max(0) as u64;
             after.record(a).expect("an auto-resizing histogram");
         }
-        let first = v.iter().filter(|w| w.wakee_after_return < 0).count();
+        let share = |f: &dyn Fn(&WakeCall) -> bool| {
+            100.0 * v.iter().filter(|w| f(w)).count() as f64 / v.len().max(1) as f64
+        };
+        let first = share(&|w| w.wakee_after_return < 0);
+        let late = share(&|w| w.wakee_after_return > 1_000_000);
         let us = |h: &hdrhistogram::Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1e3;
         let aus = |q: f64| (after.value_at_quantile(q) as i64 - shift) as f64 / 1e3;
         println!(
-            "{label:8} {:7} {:9.2} {:6.2} {:8.2} {:9.2} {:5.2} {:6.2} {:10.3}%",
+            "{label:8} {:7} {:9.2} {:6.2} {:8.2} {:9.2} {:5.2} {:6.2} {:8.1} {:6.3}% {:5.3}%",
             v.len(),
             us(&call, 0.5),
             us(&call, 0.99),
@@ -143,7 +155,9 @@ fn main() {
             aus(0.01),
             aus(0.1),
             aus(0.5),
-            100.0 * first as f64 / v.len().max(1) as f64
+            aus(0.999),
+            first,
+            late
         );
     }
 }
