@@ -38,11 +38,12 @@ pub(super) struct PoolLocks {
 }
 
 impl PoolLocks {
-    /// Whether a service has these locks: a `ThreadPoolExecutor` on CPython's free-threaded
-    /// build (3.13t) without its GIL. Not a pool without a GIL on another version, as the
+    /// Whether a service has these locks: a `ThreadPoolExecutor` (or 3.14's
+    /// `InterpreterPoolExecutor`, one underneath) on CPython's free-threaded build (3.13t)
+    /// without its GIL. Not a pool without a GIL on another version, as the
     /// live layer models the Rust server's: its threads take no `PyMutex`.
     pub fn modelled(spec: &ServiceSpec) -> bool {
-        spec.executor == ExecutorKind::Thread
+        matches!(spec.executor, ExecutorKind::Thread | ExecutorKind::Interpreter)
             && spec.gil == GilKind::FreeThreaded
             && spec.python == PythonVersion::V3_13t
     }
