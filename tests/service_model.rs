@@ -287,3 +287,30 @@ fn bad_scenarios_name_the_key() {
         );
     }
 }
+
+/// 3.11's `ThreadPoolExecutor` worker releases the idle semaphore after every item, even when
+/// it goes straight on to a queued one, so permits pile up and later submits count on idle
+/// workers that are busy; 3.13's releases it only when `get_nowait()` finds the queue empty
+/// (`concurrent/futures/thread.py`), so a burst of submits starts the threads it needs.
+#[test]
+fn on_3_13_a_busy_pool_starts_the_threads_that_3_11_s_leaked_permits_hold_back() {
+    let text = |version: &str| {
+        format!(
+            "seed = 3\nduration = \"2s\"\n[python]\nversion = \"{version}\"\n\
+             [server]\nexecutor = \"thread\"\nworkers = 8\n\
+             [[clients]]\nname = \"light\"\nn = 1\ncount = 3\n\
+             [[clients]]\nname = \"mid\"\nn = 3000\ncount = 2\n"
+        )
+    };
+    let workers = |version: &str| {
+        let s = Scenario::from_toml(&text(version)).expect("a valid scenario");
+        run(&s)
+            .threads
+            .iter()
+            .filter(|t| t.name.starts_with("worker"))
+            .count()
+    };
+    let (old, new) = (workers("3.11"), workers("3.13"));
+    assert!(new > old, "3.11 started {old} workers, 3.13 {new}");
+    assert_eq!(new, 8, "3.13 starts every worker the burst needs");
+}

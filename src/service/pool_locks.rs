@@ -43,8 +43,10 @@ impl PoolLocks {
     /// without its GIL. Not a pool without a GIL on another version, as the
     /// live layer models the Rust server's: its threads take no `PyMutex`.
     pub fn modelled(spec: &ServiceSpec) -> bool {
-        matches!(spec.executor, ExecutorKind::Thread | ExecutorKind::Interpreter)
-            && spec.gil == GilKind::FreeThreaded
+        matches!(
+            spec.executor,
+            ExecutorKind::Thread | ExecutorKind::Interpreter
+        ) && spec.gil == GilKind::FreeThreaded
             && spec.python == PythonVersion::V3_13t
     }
 }
