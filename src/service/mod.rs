@@ -10,9 +10,10 @@
 //! `thread_per_connection.rs` (the lesson's earlier server shape) and `client.rs` (closed and
 //! open loop), and `work.rs` (a request's work on the thread that does it: the prime core or
 //! the steps of a user's request type, with `byte_costs.rs` for payloads crossing a process
-//! pool). Each thread keeps a short queue of `(step, effect)` pairs; an effect (a
-//! request reaching the server's socket, a future completing, a reply arriving) applies when
-//! its step ends, and may wake other threads.
+//! pool), `pool_locks.rs` (the pool's locks on a free-threaded build). Each thread keeps a
+//! short queue of `(step, effect)` pairs; an effect (a request reaching the server's socket, a
+//! future completing, a reply arriving) applies when its step ends (`effect.rs`), and may wake
+//! other threads.
 //!
 //! A request's life with a thread pool: the client's `send` puts it in the connection's
 //! server-side buffer and wakes the loop from `epoll_wait`; the loop reads it, parses it and
@@ -24,6 +25,7 @@
 mod byte_costs;
 mod client;
 mod costs;
+mod effect;
 mod event_loop;
 mod invariants;
 mod pipe;
