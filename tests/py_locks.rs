@@ -36,6 +36,31 @@ fn start_delay() -> SimDuration {
     m.wake_idle + m.ctx_switch
 }
 
+/// On a free-threaded runtime of `cores` cores (2 or 3), one lock: A (core 0) takes it at
+/// once and holds it 1 ms, B (core 1) wants it from 2 µs, C (core 2, if any) from 200 µs;
+/// B and C hold it 1 µs.
+fn contenders(
+    cores: usize,
+) -> (
+    Simulation<ScriptedRuntime>,
+    execsim::interp::PyLockId,
+    [execsim::machine::ThreadId; 3],
+) {
+    let mut sim = runtime(cores, SchedulerKind::Cfs);
+    let i = sim.model.interpreter(GilKind::FreeThreaded, INTERVAL);
+    let l = sim.model.rt.new_lock();
+    let a = sim.model.thread(i, &[CoreId(0)], &holding(l, ms(1)));
+    let b = sim.model.thread(i, &[CoreId(1)], &holding(l, us(1)));
+    wake_at(&mut sim, a, SimTime::ZERO);
+    wake_at(&mut sim, b, at(us(2)));
+    let mut c = b;
+    if cores > 2 {
+        c = sim.model.thread(i, &[CoreId(2)], &holding(l, us(1)));
+        wake_at(&mut sim, c, at(us(200)));
+    }
+    (sim, l, [a, b, c])
+}
+
 #[test]
 fn a_contended_acquire_spins_all_forty_yields_however_soon_the_holder_lets_go() {
     let mut sim = runtime(2, SchedulerKind::Cfs);
@@ -67,15 +92,7 @@ fn a_contended_acquire_spins_all_forty_yields_however_soon_the_holder_lets_go() 
 
 #[test]
 fn after_its_spins_a_waiter_parks_and_later_contenders_park_at_once_in_order() {
-    let mut sim = runtime(3, SchedulerKind::Cfs);
-    let i = sim.model.interpreter(GilKind::FreeThreaded, INTERVAL);
-    let l = sim.model.rt.new_lock();
-    let a = sim.model.thread(i, &[CoreId(0)], &holding(l, ms(1)));
-    let b = sim.model.thread(i, &[CoreId(1)], &holding(l, us(1)));
-    let c = sim.model.thread(i, &[CoreId(2)], &holding(l, us(1)));
-    wake_at(&mut sim, a, SimTime::ZERO);
-    wake_at(&mut sim, b, at(us(2)));
-    wake_at(&mut sim, c, at(us(200)));
+    let (mut sim, l, [_, b, c]) = contenders(3);
     run_to(&mut sim, at(ms(3)));
     let p = InterpCosts::default();
     let m = exact_machine_costs();
@@ -135,4 +152,29 @@ fn beside_a_cpu_bound_thread_the_eevdf_spin_lasts_as_long_as_live() {
         .filter(|&t| t > spins[0] && t < took)
         .count();
     assert!(h_back >= 10, "H ran {h_back} times during the spin");
+}
+
+#[test]
+fn the_lock_invariant_holds_while_threads_park_and_catches_a_stray_wake_up() {
+    use execsim::interp::invariants::{check_lock_exclusion, LOCK_EXCLUSION};
+    let (mut sim, _, _) = contenders(3);
+    let name = |t: execsim::machine::ThreadId| format!("thread {}", t.0);
+    for step in 1..=30 {
+        run_to(&mut sim, at(us(100 * step)));
+        let now = sim.queue.now();
+        assert_eq!(check_lock_exclusion(&sim.model.rt, now, &name), Ok(()));
+    }
+    // B parked behind A; the runtime ignores a service's wake-up of a parked thread, so wake
+    // it by mistake below it, in the machine.
+    let (mut sim, _, [_, b, _]) = contenders(2);
+    run_to(&mut sim, at(us(500)));
+    sim.model.rt.wake(b, None, &mut sim.queue);
+    assert_eq!(
+        check_lock_exclusion(&sim.model.rt, sim.queue.now(), &name),
+        Ok(())
+    );
+    sim.model.rt.machine.wake(b, None, &mut sim.queue);
+    let v = check_lock_exclusion(&sim.model.rt, sim.queue.now(), &name)
+        .expect_err("a parked waiter woken by anything but the lock's release");
+    assert_eq!(v.invariant, LOCK_EXCLUSION);
 }

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`GIL_EXCLUSION`] | at most one thread of an interpreter holds its GIL; only the holder runs Python; a holder is never asleep in the kernel; the GIL's record of its holder agrees |
 //! | [`BOUNDED_GIL_WAIT`] | a thread waiting for its GIL gets it within a bounded time, counted while the holder runs Python (see [`GilWaits`]) |
+//! | [`LOCK_EXCLUSION`] | a Python-level lock has at most one holder, never among its own parked waiters; every parked waiter is asleep in the kernel, parked on that lock only, once |
 //!
 //! Messages name threads through a function given by the caller (the runtime knows threads
 //! only by id).
@@ -18,6 +19,62 @@ pub const GIL_EXCLUSION: &str = "gil-exclusion";
 
 /// No starvation for the GIL under forced switching.
 pub const BOUNDED_GIL_WAIT: &str = "bounded-gil-wait";
+
+/// Python-level locks ([`super::py_lock`]): one holder, parked waiters asleep.
+pub const LOCK_EXCLUSION: &str = "lock-exclusion";
+
+/// Checks [`LOCK_EXCLUSION`] at `now`; `name` names a thread in the message.
+pub fn check_lock_exclusion(
+    rt: &Runtime,
+    now: SimTime,
+    name: &dyn Fn(ThreadId) -> String,
+) -> Result<(), Violation> {
+    let err = |msg: String| Violation::new(now, LOCK_EXCLUSION, msg);
+    let mut parked_on = vec![None::<usize>; rt.threads()];
+    for (l, lock) in rt.locks.iter().enumerate() {
+        for &w in &lock.parked {
+            if Some(w) == lock.holder {
+                return Err(err(format!(
+                    "{} holds lock {l} and is parked on it",
+                    name(w)
+                )));
+            }
+            if let Some(other) = parked_on[w.0 as usize].replace(l) {
+                return Err(err(format!(
+                    "{} is parked on lock {other} and on lock {l}",
+                    name(w)
+                )));
+            }
+            let th = &rt.threads[w.0 as usize];
+            if th.phase != super::py_thread::Phase::LockParked
+                || th.wants != Some(super::PyLockId(l as u16))
+            {
+                return Err(err(format!(
+                    "{} is in lock {l}'s parked waiters but is {:?}, wanting {:?}",
+                    name(w),
+                    th.phase,
+                    th.wants
+                )));
+            }
+            let st = rt.machine.state(w);
+            if st != ThreadRunState::Blocked {
+                return Err(err(format!(
+                    "{} is parked on lock {l} while {st:?}",
+                    name(w)
+                )));
+            }
+        }
+    }
+    for (i, th) in rt.threads.iter().enumerate() {
+        if th.phase == super::py_thread::Phase::LockParked && parked_on[i].is_none() {
+            return Err(err(format!(
+                "{} is parked on no lock's list",
+                name(ThreadId(i as u32))
+            )));
+        }
+    }
+    Ok(())
+}
 
 /// Checks [`GIL_EXCLUSION`] at `now`; `name` names a thread in the message.
 pub fn check_gil_exclusion(

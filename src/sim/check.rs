@@ -23,7 +23,10 @@
 //! Checking only reads the state: a checked run processes the same events as an unchecked
 //! one and reports the same trace hash.
 
-use crate::interp::invariants::{check_gil_exclusion, GilWaits, BOUNDED_GIL_WAIT, GIL_EXCLUSION};
+use crate::interp::invariants::{
+    check_gil_exclusion, check_lock_exclusion, GilWaits, BOUNDED_GIL_WAIT, GIL_EXCLUSION,
+    LOCK_EXCLUSION,
+};
 #[cfg(doc)]
 use crate::kernel::Simulation;
 use crate::kernel::{SimDuration, SimTime, TimeCheck, TIME};
@@ -54,11 +57,13 @@ pub enum Invariant {
     Conservation,
     /// Every reply is the right prime, for the right request.
     CorrectReply,
+    /// Python-level locks: one holder, parked waiters asleep.
+    LockExclusion,
 }
 
 impl Invariant {
     /// Every invariant.
-    pub const ALL: [Invariant; 7] = [
+    pub const ALL: [Invariant; 8] = [
         Invariant::Time,
         Invariant::GilExclusion,
         Invariant::CoreCapacity,
@@ -66,6 +71,7 @@ impl Invariant {
         Invariant::BoundedGilWait,
         Invariant::Conservation,
         Invariant::CorrectReply,
+        Invariant::LockExclusion,
     ];
 
     /// A short name (`gil-exclusion`, ...): the name the owning layer gives the rule, which
@@ -79,6 +85,7 @@ impl Invariant {
             Invariant::BoundedGilWait => BOUNDED_GIL_WAIT,
             Invariant::Conservation => CONSERVATION,
             Invariant::CorrectReply => CORRECT_REPLY,
+            Invariant::LockExclusion => LOCK_EXCLUSION,
         }
     }
 
@@ -240,6 +247,9 @@ impl Checker {
         if self.cfg.on(Invariant::Conservation) {
             world.check_conservation(now)?;
         }
+        if self.cfg.on(Invariant::LockExclusion) {
+            check_lock_exclusion(&world.rt, now, &name)?;
+        }
         Ok(())
     }
 }
@@ -260,7 +270,8 @@ mod tests {
                 "work-conservation",
                 "bounded-gil-wait",
                 "conservation",
-                "correct-reply"
+                "correct-reply",
+                "lock-exclusion"
             ]
         );
         for i in Invariant::ALL {
