@@ -41,9 +41,21 @@ impl World {
             return;
         }
         if let Some(l) = self.pool.locks {
-            self.push(t, Step::LockAcquire(l.idle), Effect::None);
-            self.push(t, Step::Python(self.costs.idle_semaphore_py), Effect::None);
-            self.push(t, Step::LockRelease(l.idle), Effect::None);
+            // `Condition.wait(0)`: right after the lock is let go (the submit's next step),
+            // it is taken again for the waiter's removal.
+            let todo = &mut self.slots[t.0 as usize].todo;
+            let at = todo
+                .iter()
+                .position(|&(s, _)| s == Step::LockRelease(l.idle))
+                .map_or(todo.len(), |i| i + 1);
+            let retake = [
+                Step::LockAcquire(l.idle),
+                Step::Python(self.costs.idle_semaphore_py),
+                Step::LockRelease(l.idle),
+            ];
+            for (k, s) in retake.into_iter().enumerate() {
+                todo.insert(at + k, (s, Effect::None));
+            }
         }
         if self.pool.workers.len() < self.spec.pool_size() {
             let idx = self.pool.workers.len() as u32;
