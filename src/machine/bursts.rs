@@ -64,9 +64,9 @@ impl Machine {
     /// `sched_yield()` and then a burst of `work`, for a thread that is on a core with
     /// nothing to do: with no other thread queued on its core the call returns at once and
     /// the burst starts (`yield_task_fair` does nothing for a lone task); otherwise the
-    /// policy charges it ([`SchedPolicy::yield_current`]: EEVDF pushes its deadline a slice
-    /// on), it goes back to its core's queue with the burst saved, and the pick decides who
-    /// runs: it resumes the burst when it is picked again.
+    /// policy charges it ([`SchedPolicy::yield_current`]: under EEVDF an eligible yielder
+    /// forfeits the rest of its slice), it goes back to its core's queue with the burst saved,
+    /// and the pick decides who runs: it resumes the burst when it is picked again.
     pub fn yield_then_compute<E: From<MachineEvent>>(
         &mut self,
         t: ThreadId,
