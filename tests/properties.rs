@@ -21,6 +21,7 @@
 use execsim::interp::{GilKind, PythonVersion};
 use execsim::kernel::SimDuration;
 use execsim::machine::SchedulerKind;
+use execsim::service::ServerLanguage;
 use execsim::sim::calibration::Calibration;
 use execsim::sim::check::{CheckConfig, Invariant, Violation};
 use execsim::sim::lesson::{closed_client, Placement};
@@ -218,6 +219,7 @@ fn scenario() -> impl Strategy<Value = Case> {
             ExecutorKind::Interpreter,
         ]),
         prop::option::weighted(0.5, 1usize..=8),
+        prop::bool::weighted(0.2),
     );
     let affinity = (
         prop::option::weighted(0.5, any::<u8>()),
@@ -256,6 +258,8 @@ fn scenario() -> impl Strategy<Value = Case> {
                     clients.push(client_spec(i, &r, duration));
                 }
                 let mask = |m: Option<u8>| m.map(|m| cores_from_mask(m, cores)).unwrap_or_default();
+                // The Rust server has no interpreter pool.
+                let rust = server.3 && server.1 != ExecutorKind::Interpreter;
                 let s = Scenario {
                     requests: Vec::new(),
                     name: Some("generated".into()),
@@ -270,7 +274,8 @@ fn scenario() -> impl Strategy<Value = Case> {
                             PythonVersion::V3_11
                         },
                         switch_interval: interval,
-                        runtime: if cpython_costs {
+                        // The Rust server computes with the Rust core.
+                        runtime: if cpython_costs && !rust {
                             execsim::workload::cost::Backend::Cpython
                         } else {
                             execsim::workload::cost::Backend::Rust
@@ -284,6 +289,11 @@ fn scenario() -> impl Strategy<Value = Case> {
                         },
                         executor: server.1,
                         workers: server.2,
+                        language: if rust {
+                            ServerLanguage::Rust
+                        } else {
+                            ServerLanguage::Python
+                        },
                     },
                     clients,
                     affinity: AffinitySpec {
@@ -431,6 +441,7 @@ fn convoy(interval: SimDuration, long: usize, seed: u64, duration_ms: u64) -> Sc
             kind: ServerKind::Asyncio,
             executor: ExecutorKind::Thread,
             workers: None,
+            language: ServerLanguage::Python,
         },
         clients,
         affinity: Placement::Convoy.affinity(),

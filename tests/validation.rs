@@ -14,7 +14,8 @@
 //! host on 2026-12-02, another AMD EPYC on 2026-12-03), and the model must stay right on each
 //! with that host's calibration. And for the matrix of other CPython builds
 //! (`validation/interpreters/`: 3.13, 3.13t with and without its GIL, 3.13's sub-interpreters,
-//! each scenario run live on the build its `[python] version` names), no interpreter built.
+//! each scenario run live on the build its `[python] version` names), no interpreter built;
+//! and for the Rust server's matrix (`validation/rust/`, run live on the rust backend).
 
 use execsim::calibrate::validate::matrix::load_matrix;
 use execsim::calibrate::validate::misses::KnownMisses;
@@ -114,6 +115,38 @@ fn the_interpreters_table_is_the_models_and_misses_are_listed() {
         assert_eq!(
             r.runtime.contains("GIL enabled"),
             gil_on,
+            "{}: {}",
+            e.id,
+            r.runtime
+        );
+    }
+}
+
+/// The Rust server (`execsim live --backend rust`), live on the AMD EPYC host of 2026-12-03:
+/// its own matrix (`[server] language = "rust"`) and results.
+const RUST: &str = "validation/rust/results";
+
+#[test]
+fn the_rust_servers_table_is_the_models_and_misses_are_listed() {
+    check_set(
+        RUST,
+        "validation/rust/scenarios",
+        &format!("{RUST}/known-misses.toml"),
+    );
+    let matrix = load_matrix(&root().join("validation/rust/scenarios"), None).unwrap();
+    let on_file = ValidationResults::load(&root().join(RUST).join("results.json")).unwrap();
+    assert_eq!(unmeasured(&on_file, &matrix), Vec::<String>::new());
+    // Each scenario models the Rust server and ran on the rust backend.
+    for e in &matrix {
+        assert_eq!(
+            e.scenario.server.language,
+            execsim::service::ServerLanguage::Rust,
+            "{}",
+            e.id
+        );
+        let r = on_file.scenarios.iter().find(|r| r.id == e.id).unwrap();
+        assert!(
+            r.runtime.contains("rust backend"),
             "{}: {}",
             e.id,
             r.runtime

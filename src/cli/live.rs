@@ -308,6 +308,13 @@ pub fn calibrate_from_live(
     command: &str,
 ) -> Result<()> {
     anyhow::ensure!((1..=20).contains(&reps), "--reps must be 1 to 20");
+    anyhow::ensure!(
+        backend == Backend::Cpython,
+        "--from-live fits CPython's per-step costs; the Rust server's are measured instead: \
+         its system calls are the calibration's [service] keys and its own code per request is \
+         [rust_server] (`python3 validation/rust/user_time.py` measures it; see the README's \
+         \"The Rust server\")"
+    );
     let (cal, _) = Calibration::load_or_default(out)?;
     let mut opts = options(backend, python, false, false);
     opts.idle_wait = std::time::Duration::from_secs(120);

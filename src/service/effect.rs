@@ -1,7 +1,7 @@
 //! How the world carries out the [`Effect`] of a thread's finished step: the store it makes
 //! (a socket buffer, a queue, a pipe) and whom it wakes.
 
-use super::spec::{ExecutorKind, ServerKind};
+use super::spec::{ExecutorKind, ServerKind, ServerLanguage};
 use super::world::{Effect, Event, Request, World};
 use crate::kernel::EventQueue;
 use crate::machine::ThreadId;
@@ -63,6 +63,8 @@ impl World {
                     self.wake(m, Some(t), q);
                 }
             }
+            Effect::ToProcess(i, r) => self.written(t, i, r, true, q),
+            Effect::FromProcess(i, r) => self.written(t, i, r, false, q),
             Effect::SetInterp(i) => self.rt.set_interp(t, i),
             Effect::AwaitIo(r, d) => self.arm_loop_timer(r, d, q),
             Effect::ChunkWritten => self.chunk_done(t, true, q),
@@ -73,7 +75,10 @@ impl World {
     fn submit(&mut self, t: ThreadId, r: Request, q: &mut EventQueue<Event>) {
         match self.spec.executor {
             ExecutorKind::Thread | ExecutorKind::Interpreter => self.submit_to_pool(t, r, q),
-            ExecutorKind::Process => self.submit_to_process_pool(t, r, q),
+            ExecutorKind::Process => match self.spec.language {
+                ServerLanguage::Python => self.submit_to_process_pool(t, r, q),
+                ServerLanguage::Rust => self.submit_to_io_threads(t, r, q),
+            },
             ExecutorKind::Inline => unreachable!("inline work is never submitted"),
         }
     }

@@ -16,7 +16,7 @@
 //! self-pipe, each of the two self-pipe reads, the `epoll_wait(0)` before the reply, and the
 //! reply's send): the sequence recorded by `live --gil-trace` on CPython 3.11.
 
-use super::spec::ExecutorKind;
+use super::spec::{ExecutorKind, ServerLanguage};
 use super::world::{Effect, LoopTask, Request, World};
 use crate::interp::Step;
 use crate::kernel::SimDuration;
@@ -110,6 +110,17 @@ impl World {
                 } else {
                     self.push(t, Step::Python(c.loop_submit_thread_py), Effect::Submit(r));
                 }
+                self.push(t, Step::Python(c.loop_after_submit_py), Effect::None);
+            }
+            ExecutorKind::Process if self.spec.language == ServerLanguage::Rust => {
+                if !self.pool.started {
+                    // The first submit spawns the worker processes.
+                    self.pool.started = true;
+                    let spawn = c.process_start.as_nanos() * self.spec.pool_size() as u64;
+                    self.push(t, Step::Release(SimDuration(spawn)), Effect::None);
+                }
+                // The queue's mutex, the condvar's `notify_one` (a futex wake-up).
+                self.push(t, Step::Python(c.loop_submit_process_py), Effect::Submit(r));
                 self.push(t, Step::Python(c.loop_after_submit_py), Effect::None);
             }
             ExecutorKind::Process => {

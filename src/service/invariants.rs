@@ -128,6 +128,12 @@ impl World {
             q.iter().for_each(&mut add);
         }
         self.loop_timers.values().for_each(&mut add);
+        for link in &p.links {
+            link.to_process
+                .iter()
+                .chain(link.reply.iter())
+                .for_each(&mut add);
+        }
         // A chunked call item: with the feeder until its first chunk is written (then in the
         // call pipe), and with its reader until the reader has read it all.
         if let Some(tr) = &self.pool.transfer {
@@ -156,6 +162,8 @@ impl World {
                     | Effect::CallItem(r)
                     | Effect::ToWorkers(r)
                     | Effect::ResultReady(r)
+                    | Effect::ToProcess(_, r)
+                    | Effect::FromProcess(_, r)
                     | Effect::AwaitIo(r, _) => add(r),
                     Effect::None
                     | Effect::AdjustThreads

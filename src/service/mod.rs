@@ -28,10 +28,13 @@ mod costs;
 mod effect;
 mod event_loop;
 mod invariants;
+mod io_link;
+mod io_thread_pool;
 mod pipe;
 mod pipe_transfer;
 mod pool_locks;
 mod process_pool;
+mod rust_server_costs;
 mod simple_queue;
 mod spec;
 mod thread_per_connection;
@@ -43,9 +46,10 @@ mod world;
 pub use byte_costs::ByteCosts;
 pub use costs::ServiceCosts;
 pub use invariants::{CONSERVATION, CORRECT_REPLY};
+pub use rust_server_costs::RustServerCosts;
 pub use simple_queue::SimpleQueue;
 pub use spec::{
     Affinity, Arrivals, ClientGroup, ClientMode, ExecutorKind, Pacing, RequestArgs, ServerKind,
-    ServiceSpec, Work,
+    ServerLanguage, ServiceSpec, Work,
 };
 pub use world::{Event, ServiceEvent, ThreadRole, World};

@@ -22,6 +22,27 @@ pub enum ServerKind {
     ThreadPerConnection,
 }
 
+/// What the server is written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerLanguage {
+    /// CPython: the lesson's asyncio service and `concurrent.futures`' executors.
+    #[default]
+    Python,
+    /// Rust: the server of `execsim live --backend rust` (a tokio current-thread loop; a
+    /// thread pool with CPython's start-on-submit rule; a process pool of one I/O thread per
+    /// worker process over pipes, [`super::io_thread_pool`]), its costs the kernel's system
+    /// calls and the Rust code between them ([`super::RustServerCosts`]).
+    Rust,
+}
+
+impl ServerLanguage {
+    /// True for [`ServerLanguage::Python`] (the default, left out of written files).
+    pub fn is_python(&self) -> bool {
+        *self == ServerLanguage::Python
+    }
+}
+
 /// Where the asyncio server runs `find_nth_prime`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -173,6 +194,8 @@ pub struct ServiceSpec {
     pub switch_interval: SimDuration,
     /// The server's shape.
     pub server: ServerKind,
+    /// What the server is written in.
+    pub language: ServerLanguage,
     /// The asyncio server's executor.
     pub executor: ExecutorKind,
     /// `max_workers` (None: CPython's default, see [`ExecutorKind::default_pool_size`]).

@@ -2,7 +2,7 @@
 
 use super::costs::ServiceCosts;
 use super::simple_queue::SimpleQueue;
-use super::spec::{ClientMode, ExecutorKind, ServerKind, ServiceSpec, Work};
+use super::spec::{ClientMode, ExecutorKind, ServerKind, ServerLanguage, ServiceSpec, Work};
 use super::worker_at::WorkerAt;
 use crate::interp::{InterpEvent, InterpId, PyNotice, Runtime, Step};
 use crate::kernel::{
@@ -79,6 +79,9 @@ pub enum ThreadRole {
     ProcessWorker(u32),
     /// A thread-per-connection server thread, for a client.
     Connection(u32),
+    /// The Rust server's process pool: the I/O thread of worker process k
+    /// ([`super::io_thread_pool`]).
+    PoolIo(u32),
 }
 
 /// A request in flight.
@@ -130,6 +133,10 @@ pub(super) enum Effect {
     ToWorkers(Request),
     /// Process pool: a worker wrote a result to the result pipe.
     ResultReady(Request),
+    /// The Rust server's process pool: I/O thread k wrote a request to its process.
+    ToProcess(u32, Request),
+    /// The Rust server's process pool: worker process k wrote its reply.
+    FromProcess(u32, Request),
     /// The thread moves to another interpreter (interpreter pool).
     SetInterp(InterpId),
     /// An inline handler awaits an `io` step this long: the loop arms a timer.
@@ -200,6 +207,11 @@ pub(super) struct Pool {
     pub manager_polled: bool,
     /// A call item larger than the call pipe, crossing it chunk by chunk.
     pub transfer: Option<super::pipe::Transfer<Request>>,
+    // The Rust server's process pool (`pending` is its shared queue).
+    /// Each I/O thread with its worker process.
+    pub links: Vec<super::io_link::IoLink<Request>>,
+    /// I/O threads waiting on the queue's condvar, longest first.
+    pub io_waiting: VecDeque<u32>,
 }
 
 /// The whole simulated system: the [`Model`] a service simulation runs.
@@ -341,7 +353,10 @@ impl World {
         self.loop_thread = Some(t);
         self.rt.wake(t, None, q);
         if self.spec.executor == ExecutorKind::Process {
-            self.start_process_pool_threads(q);
+            match self.spec.language {
+                ServerLanguage::Python => self.start_process_pool_threads(q),
+                ServerLanguage::Rust => self.start_io_thread_pool(),
+            }
         }
     }
 
@@ -422,7 +437,11 @@ impl World {
             ThreadRole::PoolWorker(w) => self.plan_pool_worker(t, w, q),
             ThreadRole::Manager => self.plan_manager(t),
             ThreadRole::Feeder => self.plan_feeder(),
-            ThreadRole::ProcessWorker(_) => self.plan_process_worker_t(t, q),
+            ThreadRole::ProcessWorker(i) => match self.spec.language {
+                ServerLanguage::Python => self.plan_process_worker_t(t, q),
+                ServerLanguage::Rust => self.plan_linked_process(t, i),
+            },
+            ThreadRole::PoolIo(i) => self.plan_io_thread(t, i),
             ThreadRole::Connection(c) => self.plan_connection(t, c),
         }
     }

@@ -33,9 +33,8 @@
 //! per_test_ns = 64.0
 //! ```
 //!
-//! Provenance of each backend's coefficients lives in its own `fit` table, so that
-//! re-calibrating one backend (which replaces only its `[core.<backend>]` section) keeps the
-//! other's numbers *and* their history. `[meta]` describes the machine of the latest write.
+//! Each backend's `fit` table keeps its provenance: re-calibrating one backend (only its
+//! `[core.<backend>]`) keeps the other's numbers and history. `[meta]`: the latest write.
 //!
 //! **Extending.** New top-level sections (say `[machine]` or `[service]`) are added as fields
 //! of [`Calibration`] marked `#[serde(default)]`, so older files still load. Every table
@@ -46,8 +45,7 @@
 //! scenario files: a wrong type, a missing or unknown key is reported with its dotted path
 //! (`parse`), an out-of-range value by the rules of [`check`] (each key's rule and why).
 //!
-//! The file the binary falls back to is `calibration/default.toml`, embedded at build time
-//! ([`Calibration::default_embedded`]).
+//! The fallback is `calibration/default.toml`, embedded ([`Calibration::default_embedded`]).
 
 pub mod check;
 pub mod interpreters;
@@ -85,6 +83,9 @@ pub struct Calibration {
     /// `[costs.service]` overrides them. Absent: the model's defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<crate::service::ServiceCosts>,
+    /// Optional `[rust_server]`: the Rust server's own code ([`crate::service::RustServerCosts`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rust_server: Option<crate::service::RustServerCosts>,
     /// Optional `[machine]`: scheduler and wake-up costs fitted from live runs; a scenario's
     /// `[costs.machine]` still wins. Absent: the model's defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]

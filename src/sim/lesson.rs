@@ -3,6 +3,7 @@
 //! process, on a 2-core machine, for 12 s.
 
 use crate::kernel::SimDuration;
+use crate::service::ServerLanguage;
 use crate::sim::scenario::{
     AffinitySpec, ClientSpec, CostOverrides, ExecutorKind, MachineSpec, PythonSpec, Scenario,
     ServerKind, ServerSpec,
@@ -74,6 +75,7 @@ pub fn scenario(executor: ExecutorKind, interval: SimDuration, placement: Placem
             kind: ServerKind::Asyncio,
             executor,
             workers: None,
+            language: ServerLanguage::Python,
         },
         requests: Vec::new(),
         clients: vec![

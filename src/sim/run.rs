@@ -21,7 +21,7 @@
 use crate::interp::{Runtime, TraceRecord};
 use crate::kernel::{EventQueue, SimDuration, SimTime, Simulation, StopReason};
 use crate::machine::{CoreId, Machine, ThreadId};
-use crate::service::World;
+use crate::service::{ServerLanguage, World};
 use crate::sim::calibration::Calibration;
 use crate::sim::check::{CheckConfig, CheckStats, Checker, Violation};
 use crate::sim::gil_snapshot::GilSnapshot;
@@ -165,7 +165,17 @@ fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulatio
     // A scenario's overrides win over the calibration's fitted costs, which win over defaults.
     let machine_costs = scenario.costs.machine.or(cal.machine).unwrap_or_default();
     let interp_costs = scenario.costs.interp.unwrap_or_default();
-    let service_costs = scenario.costs.service.or(cal.service).unwrap_or_default();
+    // A scenario's `[costs.service]` is taken as it is, for the Rust server too (every key).
+    let service_costs = scenario.costs.service.unwrap_or_else(|| {
+        let kernel_and_python = cal.service.unwrap_or_default();
+        match scenario.server.language {
+            ServerLanguage::Python => kernel_and_python,
+            // The same system calls, the Rust server's code between them.
+            ServerLanguage::Rust => {
+                kernel_and_python.for_rust_server(&cal.rust_server.unwrap_or_default())
+            }
+        }
+    });
     let streams = crate::kernel::RngStreams::new(scenario.seed);
     let machine = Machine::with_scheduler(
         scenario.machine.cores,

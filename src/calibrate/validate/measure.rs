@@ -10,6 +10,7 @@ use super::thread_time::phase_threads;
 use crate::live::compare::phases;
 use crate::live::host_speed::{at_speed, median_speed, HostSpeed, RunSpeed};
 use crate::live::{run_live, LiveError, LiveOptions, LiveOutcome};
+use crate::service::ServerLanguage;
 use crate::sim::calibration::Calibration;
 use crate::sim::scenario::Scenario;
 use crate::workload::cost::Backend;
@@ -48,7 +49,7 @@ pub fn regimes(
         .collect()
 }
 
-/// The simulation of `s` (CPython's costs) at `speed` (None: the calibration's), with its
+/// The simulation of `s` (CPython's costs, or the Rust server's as it says) at `speed` (None: the calibration's), with its
 /// regimes.
 pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<RunSpeed>) -> RunValues {
     let cal = match speed {
@@ -56,7 +57,9 @@ pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<RunSpeed>)
         None => cal.clone(),
     };
     let mut s = s.clone();
-    s.python.runtime = Backend::Cpython;
+    if s.server.language == ServerLanguage::Python {
+        s.python.runtime = Backend::Cpython;
+    }
     let (out, intervals) = sim_with_intervals(&s, &cal);
     let names = out.thread_names;
     let name = |t: u64| {
@@ -92,7 +95,7 @@ pub fn live_rep(s: &Scenario, out: &LiveOutcome, cal: &Calibration) -> LiveRep {
     }
 }
 
-/// Runs `e` live `reps` times (CPython), calling `on_rep` after each; then the record with
+/// Runs `e` live `reps` times (CPython, or the Rust server as it says), calling `on_rep` after each; then the record with
 /// its simulation.
 pub fn measure(
     e: &MatrixEntry,
@@ -104,8 +107,13 @@ pub fn measure(
 ) -> Result<ScenarioResults, LiveError> {
     let mut live = Vec::new();
     let mut runtime = String::new();
+    // A scenario of the Rust server (`[server] language = "rust"`) runs on the rust backend.
+    let mut opts = opts.clone();
+    if e.scenario.server.language == ServerLanguage::Rust {
+        opts.backend = Backend::Rust;
+    }
     for k in 0..reps.max(1) {
-        let out = run_live(&e.scenario, opts)?;
+        let out = run_live(&e.scenario, &opts)?;
         runtime = out.runtime.clone();
         let rep = live_rep(&e.scenario, &out, cal);
         on_rep(k, &rep);

@@ -4,7 +4,9 @@
 use crate::interp::{GilKind, InterpCosts, PythonVersion};
 use crate::kernel::SimDuration;
 use crate::machine::{MachineCosts, SchedulerKind};
-use crate::service::{Arrivals, ClientMode, ExecutorKind, ServerKind, ServiceCosts};
+use crate::service::{
+    Arrivals, ClientMode, ExecutorKind, ServerKind, ServerLanguage, ServiceCosts,
+};
 use crate::workload::cost::Backend;
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +133,10 @@ pub struct ServerSpec {
     /// Pool size; default as CPython: min(32, cores + 4) threads, or `cores` processes.
     #[serde(default)]
     pub workers: Option<usize>,
+    /// "python" (default) or "rust": what the server is written in (rust: the Rust server of
+    /// `execsim live --backend rust`, [`crate::service::ServerLanguage`]).
+    #[serde(default, skip_serializing_if = "ServerLanguage::is_python")]
+    pub language: ServerLanguage,
 }
 
 fn default_kind() -> ServerKind {
@@ -146,6 +152,7 @@ impl Default for ServerSpec {
             kind: default_kind(),
             executor: default_executor(),
             workers: None,
+            language: ServerLanguage::Python,
         }
     }
 }

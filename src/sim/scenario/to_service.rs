@@ -22,6 +22,7 @@ impl Scenario {
             python: self.python.version,
             switch_interval: self.python.switch_interval,
             server: self.server.kind,
+            language: self.server.language,
             executor: self.server.executor,
             workers: self.server.workers,
             clients: self

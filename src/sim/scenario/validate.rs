@@ -4,7 +4,7 @@ use super::error::{err, ScenarioError};
 use super::tables::{ClientSpec, MixEntry};
 use super::Scenario;
 use crate::kernel::SimDuration;
-use crate::service::ClientMode;
+use crate::service::{ClientMode, ExecutorKind, ServerLanguage};
 use crate::workload::prime::MAX_OP_COUNT_N;
 
 impl Scenario {
@@ -29,7 +29,21 @@ impl Scenario {
                 "must be at least 1us (CPython's minimum)",
             ));
         }
-        if !self.python.version.supports(self.python.gil) {
+        let rust = self.server.language == ServerLanguage::Rust;
+        if rust && self.server.executor == ExecutorKind::Interpreter {
+            return Err(err(
+                "server.language",
+                "the Rust server has no interpreter pool (executor = \"inline\", \"thread\" or \"process\")",
+            ));
+        }
+        if rust && self.python.runtime != crate::workload::cost::Backend::Rust {
+            return Err(err(
+                "python.runtime",
+                "the Rust server computes with the Rust core: set runtime = \"rust\" with server.language = \"rust\"",
+            ));
+        }
+        // The Rust server is no CPython build: without a GIL (free-threaded) on any version.
+        if !rust && !self.python.version.supports(self.python.gil) {
             return Err(err(
                 "python.gil",
                 format!(
