@@ -193,3 +193,45 @@ fn what_the_rust_server_cannot_be_is_rejected_naming_the_key() {
     let gil = PROCESS_POOL.replace("gil = \"free-threaded\"", "gil = \"cpython\"");
     assert!(Scenario::from_toml(&gil).is_ok());
 }
+
+#[test]
+fn a_lean_threads_switch_costs_ctx_switch_lean_twice_a_request_on_one_cpu() {
+    // The Rust server inline on one vCPU: the client and the loop hand over the core twice a
+    // request, and nothing else differs between the two runs: the period grows by exactly
+    // twice the difference of the two switch costs.
+    let one_cpu = PROCESS_POOL
+        .replace(
+            "executor = \"process\"\nworkers = 2",
+            "executor = \"inline\"",
+        )
+        .replace("[[clients]]\nname = \"other\"\nn = 7\n", "")
+        .replace("workers = [1]", "workers = [0]")
+        .replace("duration = \"1s\"", "duration = \"2s\"");
+    let s = parse(&one_cpu);
+    assert_eq!((s.clients.len(), s.workers()), (1, 0));
+    let cal = cal();
+    let mut m = cal.machine.unwrap();
+    // Nothing random, nothing cold: every request alike.
+    m.wake_jitter = SimDuration::ZERO;
+    m.wake_halted_jitter = SimDuration::ZERO;
+    m.stall_every = SimDuration::ZERO;
+    m.cold_work = SimDuration::ZERO;
+    m.halt_refill_work = SimDuration::ZERO;
+    m.migration_refill = SimDuration::ZERO;
+    let period = |lean: SimDuration| {
+        let mut cal = cal.clone();
+        let mut m = m;
+        m.ctx_switch_lean = lean;
+        cal.machine = Some(m);
+        let r = simulate(&s, &cal, &SimOptions::default()).result;
+        1e9 / r.client("simple").unwrap().rate(1, 2)
+    };
+    let full = period(m.ctx_switch);
+    let lean = period(m.ctx_switch_lean);
+    let expected = 2.0 * (m.ctx_switch.as_nanos() - m.ctx_switch_lean.as_nanos()) as f64;
+    assert!(
+        ((full - lean) - expected).abs() < 0.01 * expected,
+        "period {full:.0} ns with CPython's switch, {lean:.0} ns lean: {:.0} ns apart, expected {expected:.0}",
+        full - lean
+    );
+}

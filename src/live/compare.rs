@@ -253,7 +253,7 @@ pub fn compare(
     let speed_service = host_speed::median_service_ns(&speeds);
     let run_speed = host_speed::median_speed(&speeds);
     let sim_cal = match &run_speed {
-        Some(v) => host_speed::at_speed(cal, v, true, s.python.version),
+        Some(v) => host_speed::at_speed(cal, v, true, s.modelled_version()),
         None => cal.clone(),
     };
     let cold_start = run_speed.and_then(|v| v.cold).map(|c| {

@@ -72,9 +72,12 @@ impl Machine {
         th.state = ThreadRunState::Running;
         th.core = Some(c);
         th.prev_core = Some(c);
+        let th_lean = th.lean;
         let core = &mut self.cores[ci];
         let switch = if core.last_thread == Some(t) {
             0
+        } else if th_lean {
+            self.costs.ctx_switch_lean.0
         } else {
             self.costs.ctx_switch.0
         };

@@ -106,6 +106,7 @@ mod tests {
             halt_refill_work: SimDuration::from_micros(100),
             halt_refill_slowdown: 1.5,
             ctx_switch: SimDuration::ZERO,
+            ctx_switch_lean: SimDuration::ZERO,
             ..MachineCosts::default()
         };
         let (mut m, mut q, t) = woken_after_a_halt(costs);
@@ -122,6 +123,7 @@ mod tests {
             halt_refill_slowdown: 1.5,
             migration_refill: SimDuration::from_micros(7),
             ctx_switch: SimDuration::ZERO,
+            ctx_switch_lean: SimDuration::ZERO,
             ..MachineCosts::default()
         };
         let (mut m, mut q, t) = woken_after_a_halt(costs);

@@ -91,6 +91,12 @@ impl Machine {
         t
     }
 
+    /// Marks `t` lean: a switch to it costs `ctx_switch_lean` (its working set is a few cache
+    /// lines: no interpreter's state to bring back), not `ctx_switch`.
+    pub fn set_lean(&mut self, t: ThreadId) {
+        self.threads[t.0 as usize].lean = true;
+    }
+
     /// The thread's scheduling state.
     pub fn state(&self, t: ThreadId) -> ThreadRunState {
         self.threads[t.0 as usize].state

@@ -59,6 +59,8 @@ pub(super) struct Thread {
     pub cold_left: u64,
     /// How cold (0 to 1) that work runs: `MachineCosts::coldness_after` the idleness.
     pub cold_level: f64,
+    /// Switching to it costs `MachineCosts::ctx_switch_lean` (it runs no interpreter).
+    pub lean: bool,
 }
 
 impl Thread {
@@ -78,6 +80,7 @@ impl Thread {
             owed: 0,
             cold_left: 0,
             cold_level: 0.0,
+            lean: false,
         }
     }
 

@@ -368,6 +368,10 @@ impl World {
         name: String,
     ) -> ThreadId {
         let t = self.rt.spawn(interp, affinity);
+        if self.spec.language == ServerLanguage::Rust {
+            // No interpreter's state to refill at a switch.
+            self.rt.machine.set_lean(t);
+        }
         debug_assert_eq!(t.0 as usize, self.slots.len());
         self.slots.push(Slot {
             role,

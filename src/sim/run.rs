@@ -160,7 +160,7 @@ pub fn simulate_sampled(
 /// The layers of a scenario's run, ready at time zero: machine, runtime, service.
 fn build(scenario: &Scenario, cal: &Calibration, opts: &SimOptions) -> Simulation<World> {
     // Another CPython build than the calibration's own runs at its own speed.
-    let cal = cal.for_version(scenario.python.version);
+    let cal = cal.for_version(scenario.modelled_version());
     let cal = cal.as_ref();
     // A scenario's overrides win over the calibration's fitted costs, which win over defaults.
     let machine_costs = scenario.costs.machine.or(cal.machine).unwrap_or_default();

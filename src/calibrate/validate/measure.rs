@@ -53,7 +53,7 @@ pub fn regimes(
 /// regimes.
 pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<RunSpeed>) -> RunValues {
     let cal = match speed {
-        Some(r) => at_speed(cal, &r, true, s.python.version),
+        Some(r) => at_speed(cal, &r, true, s.modelled_version()),
         None => cal.clone(),
     };
     let mut s = s.clone();

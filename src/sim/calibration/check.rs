@@ -16,6 +16,7 @@
 //! - `machine.cold_slowdown`, `machine.halt_refill_slowdown`: factors, finite, 1 to 100.
 //! - `machine.stall_p10` to `machine.stall_max`: each at least the one before.
 //! - `machine.idle_pull`: a share, finite, 0 to 1.
+//! - `machine.ctx_switch_lean`: at most `machine.ctx_switch`.
 //! - `[service]` and `[machine]`: durations (their parser already refuses negative, fractional
 //!   nanosecond and unit-less values), each at most one second: these are per-step costs of
 //!   microseconds and scheduler periods of milliseconds; a second or more is no measurement.
@@ -272,6 +273,15 @@ pub(super) fn check(cal: &Calibration) -> Result<(), Failure> {
                     ),
                 ));
             }
+        }
+        if m.ctx_switch_lean > m.ctx_switch {
+            return Err((
+                "machine.ctx_switch_lean".to_string(),
+                format!(
+                    "must be at most machine.ctx_switch ({:?}: a lean thread has less to bring back), got {:?}",
+                    m.ctx_switch, m.ctx_switch_lean
+                ),
+            ));
         }
         number(
             || "machine.idle_pull".to_string(),

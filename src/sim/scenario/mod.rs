@@ -164,6 +164,17 @@ impl Scenario {
         self.name.as_deref().unwrap_or("scenario")
     }
 
+    /// The CPython build whose costs and code paths a simulation of this scenario uses: its
+    /// `[python] version`; for the Rust server (`[server] language = "rust"`) the
+    /// calibration's own, 3.11 (no CPython build: a free-threaded `gil`, which defaults
+    /// `version` to "3.13t", then means no GIL, not 3.13t's locks and speed).
+    pub fn modelled_version(&self) -> crate::interp::PythonVersion {
+        match self.server.language {
+            crate::service::ServerLanguage::Python => self.python.version,
+            crate::service::ServerLanguage::Rust => crate::interp::PythonVersion::V3_11,
+        }
+    }
+
     /// The pool size in effect (CPython's defaults when not given, see
     /// [`ExecutorKind::default_pool_size`]).
     pub fn workers(&self) -> usize {

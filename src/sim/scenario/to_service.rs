@@ -19,7 +19,7 @@ impl Scenario {
             duration: self.duration,
             cores: self.machine.cores,
             gil: self.python.gil,
-            python: self.python.version,
+            python: self.modelled_version(),
             switch_interval: self.python.switch_interval,
             server: self.server.kind,
             language: self.server.language,
