@@ -49,8 +49,8 @@ pub fn regimes(
         .collect()
 }
 
-/// The simulation of `s` (CPython's costs, or the Rust server's as it says) at `speed` (None: the calibration's), with its
-/// regimes.
+/// The simulation of `s` (CPython's costs, or the Rust server's as it says) at `speed`
+/// (None: the calibration's), with its regimes.
 pub fn simulate_values(s: &Scenario, cal: &Calibration, speed: Option<RunSpeed>) -> RunValues {
     let cal = match speed {
         Some(r) => at_speed(cal, &r, true, s.modelled_version()),
@@ -95,8 +95,8 @@ pub fn live_rep(s: &Scenario, out: &LiveOutcome, cal: &Calibration) -> LiveRep {
     }
 }
 
-/// Runs `e` live `reps` times (CPython, or the Rust server as it says), calling `on_rep` after each; then the record with
-/// its simulation.
+/// Runs `e` live `reps` times (CPython, or the Rust server as it says), calling `on_rep`
+/// after each; then the record with its simulation.
 pub fn measure(
     e: &MatrixEntry,
     cal: &Calibration,
