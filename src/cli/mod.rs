@@ -99,6 +99,19 @@ enum Command {
 /// Parses the command line, runs the command, and turns an error into a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::LiveInternal(_)) {
+        // A reader that stops early (`execsim ... | head`) ends the command quietly, as it
+        // ends any Unix filter; Rust's runtime ignores SIGPIPE, and `println!` would panic on
+        // the closed pipe. (The rust backend's own processes keep ignoring it: a worker's
+        // closed pipe is an error they report.)
+        // SAFETY: no other thread runs yet, and SIG_DFL installs no handler of ours.
+        let _ = unsafe {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGPIPE,
+                nix::sys::signal::SigHandler::SigDfl,
+            )
+        };
+    }
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
