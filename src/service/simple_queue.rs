@@ -1,5 +1,6 @@
 //! CPython 3.11's `_queue.SimpleQueue`, the thread pool's work queue, as its waiters see it:
-//! who is woken by a `put`, and who is woken for nothing.
+//! who is woken by a `put`, and who is woken for nothing (and, [`SimpleQueue::condvar`], the
+//! Rust server's mutex-and-condvar queue, which wakes nobody for nothing).
 //!
 //! The queue is a list, a flag `locked` and one `PyThread` lock, which on Linux is a POSIX
 //! semaphore (`sem_post` / `sem_wait`, a futex underneath). `Modules/_queuemodule.c` (3.11):
@@ -52,6 +53,8 @@ pub struct SimpleQueue<T, W = crate::machine::ThreadId> {
     free: bool,
     /// Threads asleep in `sem_wait`, longest-sleeping first (the futex wakes in that order).
     sleepers: VecDeque<W>,
+    /// A mutex and a condvar instead ([`SimpleQueue::condvar`]).
+    condvar: bool,
 }
 
 impl<T, W: Copy> Default for SimpleQueue<T, W> {
@@ -68,12 +71,39 @@ impl<T, W: Copy> SimpleQueue<T, W> {
             locked: false,
             free: true,
             sleepers: VecDeque::new(),
+            condvar: false,
+        }
+    }
+
+    /// The Rust server's work queue, as its waiters see it: a mutex and a condvar
+    /// (`src/live/rust_backend/pool.rs`). `put` notifies the longest waiter
+    /// (`notify_one`); a woken waiter always takes the mutex and looks at the list (an item,
+    /// or it waits again, at the back); `get` wakes nobody.
+    ///
+    /// ```
+    /// use execsim::service::SimpleQueue;
+    /// let mut q = SimpleQueue::condvar();
+    /// assert_eq!(q.get_holding_gil(1), None);
+    /// assert_eq!(q.get_holding_gil(2), None);
+    /// assert_eq!(q.put("job"), Some(1));
+    /// assert!(q.woken(1));
+    /// // Nobody else is woken by the get.
+    /// assert_eq!(q.get_after_wait(1), Some(("job", None)));
+    /// assert_eq!(q.sleepers().collect::<Vec<_>>(), vec![2]);
+    /// ```
+    pub fn condvar() -> Self {
+        SimpleQueue {
+            condvar: true,
+            ..Self::new()
         }
     }
 
     /// `put(item)`, by a thread holding the GIL: the thread it wakes, if any.
     pub fn put(&mut self, item: T) -> Option<W> {
         self.items.push_back(item);
+        if self.condvar {
+            return self.sleepers.pop_front();
+        }
         if self.locked {
             self.locked = false;
             self.release()
@@ -86,7 +116,7 @@ impl<T, W: Copy> SimpleQueue<T, W> {
     /// (it then retakes the GIL and calls [`get_after_wait`](Self::get_after_wait)), false if
     /// another thread took it first (it sleeps again, at the back).
     pub fn woken(&mut self, w: W) -> bool {
-        if self.free {
+        if self.condvar || self.free {
             self.free = false;
             true
         } else {
@@ -99,7 +129,7 @@ impl<T, W: Copy> SimpleQueue<T, W> {
     /// sets `locked` (only now: a `put` before it saw the flag clear and released nothing),
     /// then goes on as [`get_holding_gil`](Self::get_holding_gil).
     pub fn get_after_wait(&mut self, w: W) -> Option<(T, Option<W>)> {
-        self.locked = true;
+        self.locked = !self.condvar;
         self.get_holding_gil(w)
     }
 
@@ -118,7 +148,7 @@ impl<T, W: Copy> SimpleQueue<T, W> {
         }
         // The non-blocking try: if the lock is free, take it and loop once more (the list is
         // still empty: nothing runs Python meanwhile); then block.
-        if self.free {
+        if self.free && !self.condvar {
             self.free = false;
             self.locked = true;
         }

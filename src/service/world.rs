@@ -284,6 +284,9 @@ impl World {
             horizon,
             checks: None,
         };
+        if world.spec.language == ServerLanguage::Rust {
+            world.pool.work = SimpleQueue::condvar();
+        }
         if super::pool_locks::PoolLocks::modelled(&world.spec) {
             let queue = world.rt.new_lock();
             let idle = world.rt.new_lock();
