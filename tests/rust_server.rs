@@ -53,6 +53,15 @@ fn cal() -> Calibration {
     .unwrap()
 }
 
+/// `m` with no cold work, refills or stalls: a step takes what it costs.
+fn steady(mut m: execsim::machine::MachineCosts) -> execsim::machine::MachineCosts {
+    m.cold_work = SimDuration::ZERO;
+    m.halt_refill_work = SimDuration::ZERO;
+    m.migration_refill = SimDuration::ZERO;
+    m.stall_every = SimDuration::ZERO;
+    m
+}
+
 #[test]
 fn the_process_pool_is_one_io_thread_per_worker_process_and_every_reply_is_right() {
     let s = parse(PROCESS_POOL);
@@ -98,14 +107,10 @@ fn each_request_crosses_one_io_thread_twice_and_one_process_once() {
     s.costs.service = Some(c);
     let mut cal = cal();
     // No coldness, refills, stalls, switch or waker costs: a step costs what it says.
-    let mut m = cal.machine.unwrap();
+    let mut m = steady(cal.machine.unwrap());
     m.ctx_switch = SimDuration::ZERO;
     m.wake_idle_waker = SimDuration::ZERO;
     m.wake_halted_waker = SimDuration::ZERO;
-    m.cold_work = SimDuration::ZERO;
-    m.halt_refill_work = SimDuration::ZERO;
-    m.migration_refill = SimDuration::ZERO;
-    m.stall_every = SimDuration::ZERO;
     cal.machine = Some(m);
     // The prime core for n = 1 and n = 7 at the calibration's Rust speed, ns.
     let mut core =
@@ -210,14 +215,10 @@ fn a_lean_threads_switch_costs_ctx_switch_lean_twice_a_request_on_one_cpu() {
     let s = parse(&one_cpu);
     assert_eq!((s.clients.len(), s.workers()), (1, 0));
     let cal = cal();
-    let mut m = cal.machine.unwrap();
     // Nothing random, nothing cold: every request alike.
+    let mut m = steady(cal.machine.unwrap());
     m.wake_jitter = SimDuration::ZERO;
     m.wake_halted_jitter = SimDuration::ZERO;
-    m.stall_every = SimDuration::ZERO;
-    m.cold_work = SimDuration::ZERO;
-    m.halt_refill_work = SimDuration::ZERO;
-    m.migration_refill = SimDuration::ZERO;
     let period = |lean: SimDuration| {
         let mut cal = cal.clone();
         let mut m = m;
