@@ -3,7 +3,7 @@
 
 use super::args::load_calibration;
 use super::figures::{lesson_figures, LessonFigureOptions};
-use crate::output::report::{lesson_table, run_report};
+use crate::output::report::{lesson_summary, run_report};
 use anyhow::Result;
 use std::path::PathBuf;
 
@@ -40,9 +40,7 @@ pub(crate) fn cmd_lesson(args: LessonArgs) -> Result<()> {
             println!("{}", run_report(r));
         }
     }
-    println!("The lesson: client \"simple\" sends 1 in a closed loop from 0 s; client \"long\" sends 100000 from 2 s.");
-    println!("Simple client's completed requests per second, before (1-2 s) and during (3-12 s) the long request:\n");
-    print!("{}", lesson_table(&runs, 2));
+    print!("{}", lesson_summary(&runs));
     println!(
         "\n{} scenarios, 12 s of virtual time each, simulated in {:.2} s (seeds and trace hashes: --json)",
         runs.len(),

@@ -74,6 +74,16 @@ pub fn run_report(r: &RunResult) -> String {
     out
 }
 
+/// The lesson's summary as `execsim lesson` prints it: what the two clients do, then
+/// [`lesson_table`] with the long request starting at 2 s.
+pub fn lesson_summary(runs: &[RunResult]) -> String {
+    format!(
+        "The lesson: client \"simple\" sends 1 in a closed loop from 0 s; client \"long\" sends 100000 from 2 s.\n\
+         Simple client's completed requests per second, before (1-2 s) and during (3-12 s) the long request:\n\n{}",
+        lesson_table(runs, 2)
+    )
+}
+
 /// The simple client's rate before and during the long request, for each run side by side.
 /// `long_start` is the second at which the long request starts; the first whole second and
 /// the second in which it starts are left out of the averages.

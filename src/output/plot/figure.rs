@@ -1,6 +1,6 @@
 //! What a figure is ([`Figure`]: a picture drawable on any plotters backend), how drawing
 //! fails ([`PlotError`]), and how a figure becomes files: a PNG and an SVG ([`save`]), or an
-//! SVG in memory ([`svg_string`]).
+//! SVG in memory ([`svg_string`]), or a PNG in memory ([`png_bytes`]: for notebooks).
 
 use super::font::init_fonts;
 use super::raster::CrispText;
@@ -82,4 +82,22 @@ pub fn svg_string<F: Figure>(fig: &F) -> PlotResult<String> {
         root.present()?;
     }
     Ok(out)
+}
+
+/// Draws `fig` as a PNG file's bytes (for a notebook to show inline). The bitmap backend
+/// encodes only to a file, so the PNG is drawn in a temporary directory and read back.
+pub fn png_bytes<F: Figure>(fig: &F) -> PlotResult<Vec<u8>> {
+    init_fonts();
+    let dir = tempfile::tempdir().map_err(|source| PlotError::Io {
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let png = dir.path().join("figure.png");
+    {
+        let root = CrispText::new(BitMapBackend::new(&png, fig.size())).into_drawing_area();
+        root.fill(&WHITE)?;
+        fig.draw(&root)?;
+        root.present()?;
+    }
+    std::fs::read(&png).map_err(|source| PlotError::Io { path: png, source })
 }
