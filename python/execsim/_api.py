@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 from . import _native
 from ._figure import Figure
 from ._result import Result, _pandas
-from ._scenario import Scenario, as_scenario
+from ._scenario import Scenario, as_scenario, key_error
 
 ScenarioLike = Union[Scenario, str, "os.PathLike[str]"]
 
@@ -29,7 +29,7 @@ def run(scenario: ScenarioLike, seed: Optional[int] = None, calibration=None) ->
     hash) as ``execsim run FILE --json``."""
     s = as_scenario(scenario)
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        raise _key_error("seed", f"must be a non-negative integer, not {seed!r}")
+        raise key_error("seed", f"must be a non-negative integer, not {seed!r}")
     return Result(_native.run(s.toml, s.base, seed, _calibration(calibration)))
 
 
@@ -90,12 +90,12 @@ def sweep(
     """
     s = as_scenario(scenario)
     if not isinstance(reps, int) or isinstance(reps, bool) or reps < 1:
-        raise _key_error("reps", f"must be an integer of at least 1, not {reps!r}")
+        raise key_error("reps", f"must be an integer of at least 1, not {reps!r}")
     if not isinstance(grid, Mapping) or not grid:
-        raise _key_error("grid", "must be a non-empty dict of dotted key to a list of values")
+        raise key_error("grid", "must be a non-empty dict of dotted key to a list of values")
     for key, values in grid.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-            raise _key_error(f"grid.{key}", "must be a list of values")
+            raise key_error(f"grid.{key}", "must be a list of values")
     grid_json = json.dumps([[k, list(v)] for k, v in grid.items()])
     text = _native.sweep_text(s.toml, grid_json, reps, s.base, sample, sample_seed)
     cal = _calibration(calibration)
@@ -242,9 +242,3 @@ def lesson() -> Lesson:
     simulated with the embedded calibration."""
     table, runs = _native.lesson()
     return Lesson(table, json.loads(runs))
-
-
-def _key_error(key: str, message: str) -> _native.ScenarioError:
-    err = _native.ScenarioError(f"{key}: {message}")
-    err.key = key
-    return err

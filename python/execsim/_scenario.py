@@ -46,7 +46,7 @@ def _plain(value: Any, key: str) -> Any:
     if isinstance(value, datetime.timedelta):
         ns = round(value.total_seconds() * 1e9)
         if ns < 0:
-            raise _native.ScenarioError(f"{key}: durations cannot be negative")
+            raise key_error(key, "durations cannot be negative")
         return f"{ns}ns"
     if hasattr(value, "request") and callable(value.request):
         return _plain(value.request(), key)
@@ -57,8 +57,9 @@ def _plain(value: Any, key: str) -> Any:
     return value
 
 
-def _error(key: str, message: str) -> _native.ScenarioError:
-    err = _native.ScenarioError(f"{key}: {message}")
+def key_error(key: str, message: str) -> _native.ScenarioError:
+    """A :class:`execsim.ScenarioError` naming ``key`` (its message, and its ``key``)."""
+    err = _native.ScenarioError(f"{key}: {message}" if key else message)
     err.key = key
     return err
 
@@ -79,7 +80,7 @@ class Scenario:
                 continue
             if key in SECTION_KEYS:
                 if not isinstance(value, Mapping):
-                    raise _error(key, "must be a dict of the section's keys")
+                    raise key_error(key, "must be a dict of the section's keys")
                 doc.setdefault(key, {}).update(_plain(value, key))
             elif key in _FLAT:
                 section = _FLAT[key]
@@ -88,7 +89,7 @@ class Scenario:
                 doc[key] = _plain(value, key)
             else:
                 known = ", ".join(sorted(set(TOP_KEYS) | set(SECTION_KEYS) | set(_FLAT)))
-                raise _error(key, f"unknown key (known: {known})")
+                raise key_error(key, f"unknown key (known: {known})")
         for key, value in DEFAULTS.items():
             doc.setdefault(key, value)
         self._base = os.getcwd()
@@ -112,7 +113,7 @@ class Scenario:
             try:
                 text = path.read_text()
             except OSError as e:
-                raise _error("", f"cannot read {path}: {e.strerror or e}") from None
+                raise key_error("", f"cannot read {path}: {e.strerror or e}") from None
             self._base = str(path.resolve().parent)
             self._toml = _native.scenario_check(text, self._base, path.stem)
         else:

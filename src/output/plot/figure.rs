@@ -54,14 +54,8 @@ pub fn save<F: Figure>(fig: &F, dir: &Path, stem: &str) -> PlotResult<[PathBuf; 
         path: dir.to_path_buf(),
         source,
     })?;
-    let size = fig.size();
     let png = dir.join(format!("{stem}.png"));
-    {
-        let root = CrispText::new(BitMapBackend::new(&png, size)).into_drawing_area();
-        root.fill(&WHITE)?;
-        fig.draw(&root)?;
-        root.present()?;
-    }
+    write_png(fig, &png)?;
     let svg_path = dir.join(format!("{stem}.svg"));
     let svg = svg_string(fig)?;
     std::fs::write(&svg_path, svg).map_err(|source| PlotError::Io {
@@ -93,11 +87,15 @@ pub fn png_bytes<F: Figure>(fig: &F) -> PlotResult<Vec<u8>> {
         source,
     })?;
     let png = dir.path().join("figure.png");
-    {
-        let root = CrispText::new(BitMapBackend::new(&png, fig.size())).into_drawing_area();
-        root.fill(&WHITE)?;
-        fig.draw(&root)?;
-        root.present()?;
-    }
+    write_png(fig, &png)?;
     std::fs::read(&png).map_err(|source| PlotError::Io { path: png, source })
+}
+
+/// Draws `fig` as the PNG file `path` (fonts already set up).
+fn write_png<F: Figure>(fig: &F, path: &Path) -> PlotResult {
+    let root = CrispText::new(BitMapBackend::new(path, fig.size())).into_drawing_area();
+    root.fill(&WHITE)?;
+    fig.draw(&root)?;
+    root.present()?;
+    Ok(())
 }
