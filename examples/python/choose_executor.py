@@ -8,7 +8,8 @@ and save the evidence as figures.
 The handler below is a stand-in for yours: it tokenises a document in pure Python (holds the
 GIL) and hashes it with hashlib (C code that releases the GIL). `execsim.profile` times each
 call and samples who holds the GIL; the profile becomes a request type, the scenario puts N
-closed-loop clients on it, and `execsim.advise` simulates every executor option.
+closed-loop clients on it, and `execsim.advise` simulates every executor option. The same
+story as a notebook, with a sweep and a live check: `choose_executor.ipynb`.
 """
 
 import argparse
@@ -51,7 +52,12 @@ def main() -> None:
     print(advice)
 
     out = pathlib.Path(args.out)
-    for stem, fig in [("throughput", advice.plot.throughput()), ("latency", advice.plot.latency())]:
+    figures = [
+        ("advice", advice.plot()),  # both below, in one picture
+        ("throughput", advice.plot.throughput()),
+        ("latency", advice.plot.latency()),
+    ]
+    for stem, fig in figures:
         print("figure:", fig.save(out / f"{stem}.png"))
 
 

@@ -114,12 +114,17 @@ def sweep_point(text: str, base: str, index: int, calibration: Optional[str] = N
 
 
 class AdvicePlots:
-    """The advice's figures: ``advice.plot.throughput()`` and ``.latency()``."""
+    """The advice's figures: ``advice.plot()`` (throughput above latency, one picture),
+    ``advice.plot.throughput()`` and ``advice.plot.latency()``."""
 
     __slots__ = ("_native",)
 
     def __init__(self, native: Any) -> None:
         self._native = native
+
+    def __call__(self) -> Figure:
+        """Each option's throughput above its latency percentiles, the recommended one dark."""
+        return Figure(self._native.evidence_png(), "throughput and latency per option")
 
     def throughput(self) -> Figure:
         """Each option's throughput."""
@@ -156,7 +161,7 @@ class Advice:
         return self._native.report()
 
     def _repr_png_(self) -> bytes:
-        return self._native.throughput_png()
+        return self._native.evidence_png()
 
     def __str__(self) -> str:
         return self.report()

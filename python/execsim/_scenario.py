@@ -74,26 +74,23 @@ class Scenario:
     __slots__ = ("_toml", "_base")
 
     def __init__(self, **keys: Any) -> None:
-        doc: Dict[str, Any] = {}
-        for key, value in keys.items():
-            if value is None:
-                continue
-            if key in SECTION_KEYS:
-                if not isinstance(value, Mapping):
-                    raise key_error(key, "must be a dict of the section's keys")
-                doc.setdefault(key, {}).update(_plain(value, key))
-            elif key in _FLAT:
-                section = _FLAT[key]
-                doc.setdefault(section, {})[key] = _plain(value, f"{section}.{key}")
-            elif key in TOP_KEYS:
-                doc[key] = _plain(value, key)
-            else:
-                known = ", ".join(sorted(set(TOP_KEYS) | set(SECTION_KEYS) | set(_FLAT)))
-                raise key_error(key, f"unknown key (known: {known})")
+        doc = _with_keys({}, keys)
         for key, value in DEFAULTS.items():
             doc.setdefault(key, value)
         self._base = os.getcwd()
         self._toml = _native.scenario_from_json(json.dumps(doc), self._base)
+
+    def replace(self, **keys: Any) -> "Scenario":
+        """A copy with ``keys`` changed (the same keywords as the builder), e.g. the advised
+        option: ``s.replace(executor="process", workers=2)``. A section given as a dict
+        changes only the keys it names; a list (``clients``, ``requests``) is replaced whole;
+        ``None`` puts a key back to its default (``workers=None``: the executor's own pool
+        size). Empirical distributions' files are still read from this scenario's folder."""
+        new = Scenario.__new__(Scenario)
+        new._base = self._base
+        doc = _with_keys(_without_nulls(self.to_dict()), keys)
+        new._toml = _native.scenario_from_json(json.dumps(doc), self._base)
+        return new
 
     @classmethod
     def from_toml(cls, source: Union[str, os.PathLike]) -> "Scenario":
@@ -153,6 +150,39 @@ class Scenario:
             f"Scenario(name={self.name!r}, executor={server.get('executor')!r}, "
             f"duration={d.get('duration')!r}, clients={len(d.get('clients', []))})"
         )
+
+
+def _with_keys(doc: Dict[str, Any], keys: Mapping[str, Any]) -> Dict[str, Any]:
+    """``doc`` (a scenario's nested dicts) with the builder's keywords ``keys`` set in it."""
+    for key, value in keys.items():
+        if value is None:  # not given, or (replacing) back to its default
+            if key in _FLAT:
+                doc.get(_FLAT[key], {}).pop(key, None)
+            elif key in TOP_KEYS or key in SECTION_KEYS:
+                doc.pop(key, None)
+            continue
+        if key in SECTION_KEYS:
+            if not isinstance(value, Mapping):
+                raise key_error(key, "must be a dict of the section's keys")
+            doc.setdefault(key, {}).update(_plain(value, key))
+        elif key in _FLAT:
+            section = _FLAT[key]
+            doc.setdefault(section, {})[key] = _plain(value, f"{section}.{key}")
+        elif key in TOP_KEYS:
+            doc[key] = _plain(value, key)
+        else:
+            known = ", ".join(sorted(set(TOP_KEYS) | set(SECTION_KEYS) | set(_FLAT)))
+            raise key_error(key, f"unknown key (known: {known})")
+    return doc
+
+
+def _without_nulls(value: Any) -> Any:
+    """``value`` (from :meth:`Scenario.to_dict`) without its unset keys (JSON nulls)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def as_scenario(scenario: Union[Scenario, str, os.PathLike]) -> Scenario:

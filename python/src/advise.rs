@@ -4,7 +4,7 @@
 use crate::{runtime_error, scenario::parse};
 use execsim::advise::{advise as search, Advice, SearchSpec};
 use execsim::output::advice::{advice_json, advice_report};
-use execsim::output::plot::advice::{advice_latency, AdviceThroughput};
+use execsim::output::plot::advice::{advice_evidence, advice_latency, AdviceThroughput};
 use execsim::output::plot::figure::png_bytes;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -60,6 +60,12 @@ impl NativeAdvice {
     /// The human report (`execsim advise`).
     fn report(&self) -> String {
         advice_report(&self.advice)
+    }
+
+    /// Each option's throughput above its latency percentiles, as one PNG.
+    fn evidence_png<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = png_bytes(&advice_evidence(&self.advice)).map_err(runtime_error)?;
+        Ok(PyBytes::new(py, &bytes))
     }
 
     /// Each option's throughput, as a PNG.

@@ -4,6 +4,7 @@ run's numbers, figures are PNG, simulations release the GIL, and a sweep on a Da
 equals the local one byte for byte."""
 
 import json
+import struct
 import subprocess
 import threading
 
@@ -48,6 +49,24 @@ def test_the_keyword_builder_is_the_toml_file(root, execsim_bin, tmp_path):
     d = s.to_dict()
     assert d["server"]["executor"] == "thread" and d["server"]["workers"] == 2
     assert d["python"]["switch_interval"] == "2ms"
+
+
+def test_replace_changes_only_the_keys_given():
+    s = execsim.Scenario(**SHORT, python={"version": "3.13"})
+    assert s.replace() == s
+    p = s.replace(executor="process", workers=None)
+    # The same scenario written out with those keys changed (workers back to its default).
+    want = execsim.Scenario(**{**SHORT, "executor": "process", "workers": None}, python={"version": "3.13"})
+    assert p == want and p.to_dict()["server"]["workers"] is None
+    assert execsim.run(p).trace_hash == execsim.run(want).trace_hash
+    assert s.replace(python={"switch_interval": "1ms"}).to_dict()["python"]["version"] == "3.13"
+    assert s.to_dict()["server"]["executor"] == "thread"  # the original is unchanged
+    with pytest.raises(execsim.ScenarioError) as e:
+        s.replace(workers=0)
+    assert e.value.key == "server.workers"
+    with pytest.raises(execsim.ScenarioError) as e:
+        s.replace(wrokers=2)
+    assert e.value.key == "wrokers"
 
 
 def test_errors_are_value_errors_naming_the_key():
@@ -171,8 +190,12 @@ def test_advise_recommends_with_figures():
     a = execsim.advise(s, p99=5)
     assert a.best["executor"] in ("process", "thread", "inline", "interpreter")
     assert a.data["p99_bound_ms"] == 5
-    assert a._repr_png_().startswith(b"\x89PNG")
-    assert a.plot.latency().png.startswith(b"\x89PNG")
+    both, top, bottom = a.plot(), a.plot.throughput(), a.plot.latency()
+    assert a._repr_png_() == both.png
+    # One picture: the throughput figure above the latency figure, as wide as they are.
+    size = lambda png: struct.unpack(">II", png[16:24])
+    (w, h), (wt, ht), (wl, hl) = size(both.png), size(top.png), size(bottom.png)
+    assert (w, h) == (max(wt, wl), ht + hl)
     assert "recommend" in a.report().lower()
 
 

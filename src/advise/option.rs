@@ -239,14 +239,14 @@ pub fn assess(
         .flat_map(|g| g.wait_s.iter())
         .filter(|h| server(&h.thread))
         .map(|h| h.seconds)
-        .sum::<f64>()
+        .fold(0.0, |a, b| a + b) // not `sum`, whose empty sum is -0.0
         / secs;
     let cpu: f64 = r
         .threads
         .iter()
         .filter(|t| server(&t.name))
         .map(|t| t.queued_s)
-        .sum::<f64>()
+        .fold(0.0, |a, b| a + b)
         / secs;
     let in_system = rate * latency_us.mean / 1e6;
     let pool = match c.executor {

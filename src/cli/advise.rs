@@ -4,7 +4,7 @@
 use super::args::load_calibration;
 use crate::advise::{advise, Advice, Assessed, SearchSpec};
 use crate::output::advice::{advice_json, advice_report};
-use crate::output::plot::advice::{advice_latency, AdviceThroughput};
+use crate::output::plot::advice::{advice_evidence, advice_latency, AdviceThroughput};
 use crate::output::plot::figures::{default_window, run_timeline, TracedRun};
 use crate::output::plot::save;
 use crate::sim::calibration::Calibration;
@@ -75,10 +75,12 @@ pub(crate) fn cmd_advise(args: AdviseArgs) -> Result<()> {
     Ok(())
 }
 
-/// The advice's figures in `dir`: throughput and latency per option, and the GIL timelines of
-/// the recommended option and of the default `ThreadPoolExecutor()`.
+/// The advice's figures in `dir`: throughput above latency per option (`advice`), each of them
+/// alone, and the GIL timelines of the recommended option and of the default
+/// `ThreadPoolExecutor()`.
 fn figures(a: &Advice, s: &Scenario, cal: &Calibration, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
+    files.extend(save(&advice_evidence(a), dir, "advice")?);
     files.extend(save(&AdviceThroughput::of(a), dir, "throughput")?);
     files.extend(save(&advice_latency(a), dir, "latency")?);
     for (stem, o) in [("gil-best", a.best()), ("gil-default", a.default_choice())] {

@@ -2,6 +2,7 @@
 //! marked) and its latency percentiles over every client. Reads an [`Advice`] only.
 
 use super::latency::{LatencyPercentiles, LatencyRow};
+use super::stacked::Stacked;
 use super::*;
 use crate::advise::Advice;
 
@@ -102,7 +103,7 @@ impl Figure for AdviceThroughput {
                 [(0.0, y + 0.2), (*rate, y + 0.8)],
                 color.filled(),
             )))?;
-            let p = chart.backend_coord(&(*rate, y + 0.5));
+            let p = in_area(root, chart.backend_coord(&(*rate, y + 0.5)));
             root.draw(&Text::new(
                 short_number(*rate),
                 (p.0 + 6, p.1),
@@ -143,5 +144,14 @@ pub fn advice_latency(a: &Advice) -> LatencyPercentiles {
                 note: None,
             })
             .collect(),
+    }
+}
+
+/// The advice's evidence in one picture: each option's throughput above its latency
+/// percentiles (`execsim advise --plot DIR` writes it as `advice.png`; a notebook shows it).
+pub fn advice_evidence(a: &Advice) -> Stacked<AdviceThroughput, LatencyPercentiles> {
+    Stacked {
+        top: AdviceThroughput::of(a),
+        bottom: advice_latency(a),
     }
 }

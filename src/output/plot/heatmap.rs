@@ -255,8 +255,8 @@ fn draw_cells<DB: DrawingBackend>(
         for (c, &v) in row.iter().enumerate() {
             let t = color_t(axis, v);
             let color = t.map(viridis).unwrap_or(ZERO_COLOR);
-            let p0 = chart.backend_coord(&(c as f64, r as f64 + 1.0));
-            let p1 = chart.backend_coord(&(c as f64 + 1.0, r as f64));
+            let p0 = in_area(root, chart.backend_coord(&(c as f64, r as f64 + 1.0)));
+            let p1 = in_area(root, chart.backend_coord(&(c as f64 + 1.0, r as f64)));
             root.draw(&Rectangle::new([p0, p1], color.filled()))?;
             root.draw(&Rectangle::new([p0, p1], WHITE.stroke_width(1)))?;
             let text_color = if t.is_some_and(|t| t < 0.62) {

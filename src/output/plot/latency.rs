@@ -193,7 +193,7 @@ fn draw_percentile_row<DB: DrawingBackend>(
     y: f64,
 ) -> PlotResult {
     if row.completed == 0 {
-        let p = chart.backend_coord(&(axis.range().start, y));
+        let p = in_area(root, chart.backend_coord(&(axis.range().start, y)));
         let text = match &row.note {
             Some(note) => format!("no request completed; {note}"),
             None => "no request completed".to_string(),
@@ -207,13 +207,13 @@ fn draw_percentile_row<DB: DrawingBackend>(
     }
     let vals = pct_values(&row.latency);
     let x = |us: u64| axis.pos(us as f64 / 1000.0);
-    let a = chart.backend_coord(&(x(vals[0]), y));
-    let b = chart.backend_coord(&(x(vals[4]), y));
+    let a = in_area(root, chart.backend_coord(&(x(vals[0]), y)));
+    let b = in_area(root, chart.backend_coord(&(x(vals[4]), y)));
     root.draw(&PathElement::new(vec![a, b], GRID_BOLD.stroke_width(3)))?;
     // Each percentile a little lower than the previous, so equal values stay visible.
     for (k, (_, marker, color)) in PCTS.iter().enumerate() {
         let dy = 0.2 - 0.1 * k as f64;
-        let p = chart.backend_coord(&(x(vals[k]), y + dy));
+        let p = in_area(root, chart.backend_coord(&(x(vals[k]), y + dy)));
         draw_marker(root, *marker, p, 7, *color)?;
     }
     let mut text = format!("p99 {}, max {}", ms(vals[2]), ms(vals[4]));
@@ -454,7 +454,13 @@ fn draw_distribution_curves<DB: DrawingBackend>(
         for k in 0..cap as i32 {
             let x = k as f64 + frac;
             if let Some(y) = at(&pts, x) {
-                draw_marker(root, s.marker, chart.backend_coord(&(x, y)), 6, s.color)?;
+                draw_marker(
+                    root,
+                    s.marker,
+                    in_area(root, chart.backend_coord(&(x, y))),
+                    6,
+                    s.color,
+                )?;
             }
         }
     }

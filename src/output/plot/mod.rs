@@ -25,6 +25,7 @@ pub mod legend;
 pub mod marker;
 pub mod overlay;
 pub mod raster;
+pub mod stacked;
 pub mod style;
 pub mod throughput;
 pub mod timeline;
@@ -37,8 +38,8 @@ pub use labels::{short_number, source_label};
 pub use legend::{draw_legend, draw_swatch, LegendEntry, Swatch, LEGEND_LINE};
 pub use marker::{dashed_segment, draw_marker, series_marker, Marker, MARKERS};
 pub use style::{
-    draw_title, mesh_style, series_color, text_style, AXIS_DESC_SIZE, GRID_BOLD, GRID_LIGHT,
-    LEGEND_SIZE, PALETTE, SUBTITLE_SIZE, TEXT_GREY, TICK_SIZE, TITLE_SIZE,
+    draw_title, in_area, mesh_style, series_color, text_style, AXIS_DESC_SIZE, GRID_BOLD,
+    GRID_LIGHT, LEGEND_SIZE, PALETTE, SUBTITLE_SIZE, TEXT_GREY, TICK_SIZE, TITLE_SIZE,
 };
 
 // What every figure's file draws with, read through `use super::*`.

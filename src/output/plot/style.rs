@@ -6,6 +6,7 @@ use super::font::FONT;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::BackendCoord;
 
 /// Title size in pixels.
 pub const TITLE_SIZE: f64 = 32.0;
@@ -96,4 +97,12 @@ where
         .bold_line_style(GRID_BOLD.stroke_width(1))
         .light_line_style(GRID_LIGHT.stroke_width(1))
         .axis_style(TEXT_GREY.stroke_width(1));
+}
+
+/// A chart's point (from `chart.backend_coord`, in the whole image's pixels) in `area`'s own
+/// pixels: a figure drawn into part of a larger one (a stacked figure) then puts its text,
+/// markers and cells where its chart is. The identity on a whole image.
+pub fn in_area<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: BackendCoord) -> BackendCoord {
+    let (bx, by) = area.get_base_pixel();
+    (p.0 - bx, p.1 - by)
 }

@@ -183,8 +183,8 @@ impl Throughput {
         y: Range<f64>,
     ) -> PlotResult {
         for m in &self.marks {
-            let top = chart.backend_coord(&(m.at_s, y.end));
-            let bottom = chart.backend_coord(&(m.at_s, y.start));
+            let top = in_area(root, chart.backend_coord(&(m.at_s, y.end)));
+            let bottom = in_area(root, chart.backend_coord(&(m.at_s, y.start)));
             dashed_segment(root, top, bottom, TEXT_GREY.stroke_width(2), 9, 6)?;
             root.draw(&Text::new(
                 format!("← {}", m.label),
@@ -215,7 +215,10 @@ impl Throughput {
                 .collect();
             let style = s.color.stroke_width(2);
             if s.dashed {
-                let px: Vec<(i32, i32)> = steps.iter().map(|p| chart.backend_coord(p)).collect();
+                let px: Vec<(i32, i32)> = steps
+                    .iter()
+                    .map(|p| in_area(root, chart.backend_coord(p)))
+                    .collect();
                 for seg in px.windows(2) {
                     dashed_segment(root, seg[0], seg[1], style, 8, 5)?;
                 }
@@ -226,7 +229,10 @@ impl Throughput {
             // series stay distinguishable.
             let frac = (i as f64 + 1.0) / (n as f64 + 1.0);
             for (k, &v) in s.per_second.iter().enumerate() {
-                let p = chart.backend_coord(&(k as f64 + frac, axis.pos(v as f64)));
+                let p = in_area(
+                    root,
+                    chart.backend_coord(&(k as f64 + frac, axis.pos(v as f64))),
+                );
                 draw_marker(root, s.marker, p, 6, s.color)?;
             }
         }

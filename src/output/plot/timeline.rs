@@ -238,8 +238,6 @@ impl GilTimeline {
         chart: &TickedChart<'_, DB>,
     ) -> PlotResult {
         let n = self.rows.len();
-        // `root` may be part of a larger figure: its own pixels are the chart's minus its origin.
-        let (bx, by) = root.get_base_pixel();
         for (i, row) in self.rows.iter().enumerate() {
             let yc = (n - 1 - i) as f64 + 0.5;
             for &(a, b, act) in &row.stretches {
@@ -248,9 +246,8 @@ impl GilTimeline {
                 } else {
                     0.32
                 };
-                let p0 = chart.backend_coord(&(ms(a), yc + half));
-                let p1 = chart.backend_coord(&(ms(b), yc - half));
-                let (p0, mut p1) = ((p0.0 - bx, p0.1 - by), (p1.0 - bx, p1.1 - by));
+                let p0 = in_area(root, chart.backend_coord(&(ms(a), yc + half)));
+                let mut p1 = in_area(root, chart.backend_coord(&(ms(b), yc - half)));
                 // Keep very short stretches visible (one pixel at least).
                 if p1.0 <= p0.0 {
                     p1.0 = p0.0 + 1;
