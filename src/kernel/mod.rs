@@ -15,6 +15,7 @@
 //! - **Trace hash**: every processed event is folded into a 64-bit fingerprint, reported by
 //!   each run, so "same seed, same trace" is checkable.
 
+mod heap;
 mod invariant;
 mod queue;
 mod rng;

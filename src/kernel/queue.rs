@@ -1,6 +1,6 @@
 //! The event queue: the whole ordering contract of the simulator.
 //!
-//! Events are kept in a binary heap keyed by `(time, sequence)`. The sequence number is
+//! Events are kept in a binary heap keyed by `(time, sequence)` (`heap.rs`). The sequence number is
 //! assigned at scheduling time and grows by one per event, so events scheduled for the same
 //! instant run in the order they were scheduled (FIFO). This is SimPy's `(time, priority, id)`
 //! contract with the priority folded into scheduling order: a model that needs "this before
@@ -9,35 +9,10 @@
 //! Every popped event is folded into a [`TraceHash`], so two runs that process the same events
 //! at the same times in the same order report the same hash, and any divergence shows.
 
+use super::heap::{Entry, EventHeap};
 use super::time::{SimDuration, SimTime};
 use super::trace::{TraceHash, TraceKey};
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::ops::ControlFlow;
-
-struct Entry<E> {
-    time: u64,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    /// Reversed, so that the max-heap pops the earliest `(time, seq)` first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
 
 /// A time-ordered queue of pending events of type `E`, with the current virtual time.
 ///
@@ -52,7 +27,7 @@ impl<E> Ord for Entry<E> {
 /// assert_eq!(q.now(), SimTime(2_000_000));
 /// ```
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: EventHeap<E>,
     next_seq: u64,
     now: SimTime,
     processed: u64,
@@ -76,7 +51,7 @@ impl<E> EventQueue<E> {
     /// An empty queue with room for `n` pending events.
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
-            heap: BinaryHeap::with_capacity(n),
+            heap: EventHeap::with_capacity(n),
             next_seq: 0,
             now: SimTime::ZERO,
             processed: 0,
@@ -111,7 +86,7 @@ impl<E> EventQueue<E> {
     /// # Panics
     /// If `at` is earlier than [`now`](Self::now): scheduling into the past is a model bug,
     /// never a legitimate outcome, so it stops the run at once.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, at: SimTime, event: E) {
         assert!(
             at >= self.now,
