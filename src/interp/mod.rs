@@ -31,6 +31,7 @@
 mod costs;
 mod events;
 mod gil;
+mod handoffs;
 mod interpreter;
 pub mod invariants;
 mod py_lock;
@@ -44,6 +45,7 @@ mod version;
 pub use costs::InterpCosts;
 pub use events::{InterpEvent, PyNotice};
 pub use gil::GilKind;
+pub use handoffs::{role, HandOffs};
 pub use interpreter::InterpId;
 pub use py_lock::PyLockId;
 pub use runtime::Runtime;

@@ -7,12 +7,14 @@
 //! client's drop requests and timeouts per completed request (the switch intervals a request
 //! waits out). Live figures are the median over the repetitions, with their spread. The two
 //! activity timelines of the same window (by default 100 ms, one second into the last phase)
-//! come from the simulation and the first repetition.
+//! come from the simulation and the first repetition. The last phase's hand-offs are also
+//! counted by who held the GIL and who took it ([`HandOffs`]: `worker -> event-loop`...), from
+//! the simulation's activity trace and each repetition's GIL trace.
 
 use super::gil_trace::LiveGilTrace;
 use super::stats::{median, min_max};
 use super::{run_live, LiveError, LiveOptions, LiveOutcome};
-use crate::interp::TraceRecord;
+use crate::interp::{HandOffs, TraceRecord};
 use crate::kernel::SimTime;
 use crate::sim::calibration::Calibration;
 use crate::sim::results::{GilPhase, GilResult, RunResult};
@@ -51,6 +53,8 @@ pub struct GilComparison {
     pub live: Vec<RunResult>,
     /// The rows.
     pub rows: Vec<GilRow>,
+    /// The last phase's hand-offs by roles: simulated, then each live repetition's.
+    pub handoffs: (HandOffs, Vec<HandOffs>),
     /// Warnings of the live runs.
     pub warnings: Vec<String>,
     /// The simulation's activity trace.
@@ -92,8 +96,26 @@ pub fn compare_gil(
     let sim = simulate(&sim_scenario, cal, &traced);
     let mut opts = opts.clone();
     opts.gil_trace = true;
-    let (mut live, mut warnings, mut runtime, mut live_trace) =
-        (Vec::new(), Vec::new(), String::new(), None);
+    let phase = (
+        SimTime(last_phase_second(s) * 1_000_000_000),
+        SimTime(s.duration.as_nanos()),
+    );
+    let sim_handoffs = {
+        let server: Vec<bool> = sim
+            .thread_names
+            .iter()
+            .map(|n| {
+                sim.result
+                    .threads
+                    .iter()
+                    .any(|t| &t.name == n && t.interp == 0)
+            })
+            .collect();
+        let in_gil = |t: usize| server.get(t).copied().unwrap_or(false);
+        HandOffs::of(&sim.trace, &sim.thread_names, in_gil, phase.0, phase.1)
+    };
+    let (mut live, mut warnings, mut runtime, mut live_trace, mut live_handoffs) =
+        (Vec::new(), Vec::new(), String::new(), None, Vec::new());
     for k in 0..reps.max(1) {
         let out = run_live(s, &opts)?;
         on_rep(k, &out);
@@ -103,18 +125,26 @@ pub fn compare_gil(
                 .map(|w| format!("repetition {}: {w}", k + 1)),
         );
         runtime = out.runtime.clone();
+        if let Some(tr) = &out.gil_trace {
+            let in_gil = |t: usize| tr.threads.get(t).is_some_and(|th| th.interp == 0);
+            let names = tr.thread_names();
+            live_handoffs.push(HandOffs::of(&tr.activity, &names, in_gil, phase.0, phase.1));
+        }
         if live_trace.is_none() {
             live_trace = out.gil_trace.clone();
         }
         live.push(out.result);
     }
-    let rows = rows(&sim.result, &live);
+    let mut rows = rows(&sim.result, &live);
+    let span_s = (phase.1 .0 - phase.0 .0) as f64 / 1e9;
+    rows.extend(handoff_rows(&sim_handoffs, &live_handoffs, span_s));
     Ok(GilComparison {
         scenario: s.label().to_string(),
         runtime,
         rows,
         warnings,
         window: timeline_window(s),
+        handoffs: (sim_handoffs, live_handoffs),
         sim: sim.result,
         sim_trace: sim.trace,
         sim_names: sim.thread_names,
@@ -192,6 +222,35 @@ pub fn rows(sim: &RunResult, live: &[RunResult]) -> Vec<GilRow> {
         }
     }
     out
+}
+
+/// The last phase's hand-offs per second by roles, most frequent live first (then
+/// simulated, then by name).
+pub fn handoff_rows(sim: &HandOffs, live: &[HandOffs], span_s: f64) -> Vec<GilRow> {
+    let mut keys: Vec<&(String, String)> = sim.by_roles.keys().collect();
+    keys.extend(live.iter().flat_map(|h| h.by_roles.keys()));
+    keys.sort();
+    keys.dedup();
+    let per_s = |h: &HandOffs, k: &(String, String)| h.count(&k.0, &k.1) as f64 / span_s;
+    let mut rows: Vec<GilRow> = keys
+        .into_iter()
+        .map(|k| {
+            row(
+                format!("hand-offs/s {} -> {}", k.0, k.1),
+                "last phase",
+                Some(per_s(sim, k)),
+                live.iter().map(|h| Some(per_s(h, k))).collect(),
+            )
+        })
+        .collect();
+    let key = |r: &GilRow| (r.live_median.unwrap_or(0.0), r.sim.unwrap_or(0.0));
+    rows.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        kb.0.total_cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(a.figure.cmp(&b.figure))
+    });
+    rows
 }
 
 fn cell(v: Option<f64>) -> String {
