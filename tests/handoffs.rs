@@ -1,9 +1,8 @@
-//! The hand-offs counted from an activity trace ([`HandOffs`], as `compare --gil` counts them
-//! for live GIL traces) are the simulated GIL's own count (`switch_number`), scenario by
-//! scenario, but for the GIL's first take: the trace shows every change of holder, and
-//! nothing else.
+//! The hand-offs counted from an activity trace (`interp::HandOffs`, as `compare --gil`
+//! counts them for live GIL traces) are the simulated GIL's own count (`switch_number`),
+//! scenario by scenario, but for the GIL's first take: the trace shows every change of
+//! holder, and nothing else.
 
-use execsim::interp::HandOffs;
 use execsim::kernel::SimTime;
 use execsim::sim::calibration::Calibration;
 use execsim::sim::lesson;
@@ -20,23 +19,7 @@ fn the_traces_hand_offs_are_the_gils_count() {
     for mut s in lesson::scenarios() {
         s.duration = execsim::kernel::SimDuration::from_secs(4);
         let out = simulate(&s, &cal, &opts);
-        let server: Vec<bool> = out
-            .thread_names
-            .iter()
-            .map(|n| {
-                out.result
-                    .threads
-                    .iter()
-                    .any(|t| &t.name == n && t.interp == 0)
-            })
-            .collect();
-        let h = HandOffs::of(
-            &out.trace,
-            &out.thread_names,
-            |t| server[t],
-            SimTime::ZERO,
-            SimTime(s.duration.as_nanos()),
-        );
+        let h = out.server_handoffs(SimTime::ZERO, SimTime(s.duration.as_nanos()));
         let gil = out.result.gil.iter().find(|g| g.interp == 0).unwrap();
         // The GIL's count also has its very first take, from no holder (CPython's
         // `switch_number` counts it: `last_holder` starts NULL); a hand-off has a giver.

@@ -112,7 +112,7 @@ fn name(names: &[String], t: usize) -> &str {
 
 /// A thread's role: its name up to a `:` (`client:users-0` → `client`), without a trailing
 /// number and its separator (`worker-3` → `worker`, `thread 4818` → `thread`).
-pub fn role(name: &str) -> String {
+fn role(name: &str) -> String {
     let base = name.split(':').next().unwrap_or(name);
     let trimmed = base.trim_end_matches(|c: char| c.is_ascii_digit());
     if trimmed.len() == base.len() {

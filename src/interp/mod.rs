@@ -45,7 +45,7 @@ mod version;
 pub use costs::InterpCosts;
 pub use events::{InterpEvent, PyNotice};
 pub use gil::GilKind;
-pub use handoffs::{role, HandOffs};
+pub use handoffs::HandOffs;
 pub use interpreter::InterpId;
 pub use py_lock::PyLockId;
 pub use runtime::Runtime;

@@ -1,9 +1,9 @@
 //! The event queue: the whole ordering contract of the simulator.
 //!
-//! Events are kept in a binary heap keyed by `(time, sequence)` (`heap.rs`). The sequence number is
-//! assigned at scheduling time and grows by one per event, so events scheduled for the same
-//! instant run in the order they were scheduled (FIFO). This is SimPy's `(time, priority, id)`
-//! contract with the priority folded into scheduling order: a model that needs "this before
+//! Events are kept in a binary heap keyed by `(time, sequence)` (`heap.rs`). The sequence
+//! number is assigned at scheduling time and grows by one per event, so events scheduled for
+//! the same instant run in the order they were scheduled (FIFO). This is SimPy's
+//! `(time, priority, id)` contract with the priority folded into scheduling order: a model that needs "this before
 //! that at the same instant" schedules it first.
 //!
 //! Every popped event is folded into a [`TraceHash`], so two runs that process the same events

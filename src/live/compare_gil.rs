@@ -100,20 +100,7 @@ pub fn compare_gil(
         SimTime(last_phase_second(s) * 1_000_000_000),
         SimTime(s.duration.as_nanos()),
     );
-    let sim_handoffs = {
-        let server: Vec<bool> = sim
-            .thread_names
-            .iter()
-            .map(|n| {
-                sim.result
-                    .threads
-                    .iter()
-                    .any(|t| &t.name == n && t.interp == 0)
-            })
-            .collect();
-        let in_gil = |t: usize| server.get(t).copied().unwrap_or(false);
-        HandOffs::of(&sim.trace, &sim.thread_names, in_gil, phase.0, phase.1)
-    };
+    let sim_handoffs = sim.server_handoffs(phase.0, phase.1);
     let (mut live, mut warnings, mut runtime, mut live_trace, mut live_handoffs) =
         (Vec::new(), Vec::new(), String::new(), None, Vec::new());
     for k in 0..reps.max(1) {

@@ -18,7 +18,7 @@
 //! [`SimOptions::max_events`] is part of the contract when it stops a run (the result says
 //! `truncated`). `tests/properties.rs` checks the contract on generated scenarios.
 
-use crate::interp::{Runtime, TraceRecord};
+use crate::interp::{HandOffs, Runtime, TraceRecord};
 use crate::kernel::{EventQueue, SimDuration, SimTime, Simulation, StopReason};
 use crate::machine::{CoreId, Machine, ThreadId};
 use crate::service::{ServerLanguage, World};
@@ -58,6 +58,25 @@ pub struct SimOutput {
     pub violation: Option<Violation>,
     /// What the invariant checker measured (None unless [`SimOptions::check`]).
     pub check_stats: Option<CheckStats>,
+}
+
+impl SimOutput {
+    /// The server GIL's hand-offs (interpreter 0's threads) between `from` and `to`, by roles,
+    /// from the activity trace (empty unless the run was traced).
+    pub fn server_handoffs(&self, from: SimTime, to: SimTime) -> HandOffs {
+        let server: Vec<bool> = self
+            .thread_names
+            .iter()
+            .map(|n| {
+                self.result
+                    .threads
+                    .iter()
+                    .any(|t| &t.name == n && t.interp == 0)
+            })
+            .collect();
+        let in_gil = |t: usize| server.get(t).copied().unwrap_or(false);
+        HandOffs::of(&self.trace, &self.thread_names, in_gil, from, to)
+    }
 }
 
 /// Simulates a (validated) scenario with a calibration.

@@ -148,7 +148,7 @@ pub fn advice_latency(a: &Advice) -> LatencyPercentiles {
 }
 
 /// The advice's evidence in one picture: each option's throughput above its latency
-/// percentiles (`execsim advise --plot DIR` writes it as `advice.png`; a notebook shows it).
+/// percentiles (`execsim advise --out DIR` writes it as `advice.png`; a notebook shows it).
 pub fn advice_evidence(a: &Advice) -> Stacked<AdviceThroughput, LatencyPercentiles> {
     Stacked {
         top: AdviceThroughput::of(a),

@@ -46,6 +46,17 @@ pub trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> PlotResult;
 }
 
+/// A figure borrowed is the figure (so a composite such as
+/// [`Stacked`](super::stacked::Stacked) can hold parts it does not own).
+impl<F: Figure> Figure for &F {
+    fn size(&self) -> (u32, u32) {
+        (**self).size()
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> PlotResult {
+        (**self).draw(root)
+    }
+}
+
 /// Writes `fig` as `DIR/STEM.png` and `DIR/STEM.svg` (making `dir` if needed) and returns
 /// both paths.
 pub fn save<F: Figure>(fig: &F, dir: &Path, stem: &str) -> PlotResult<[PathBuf; 2]> {

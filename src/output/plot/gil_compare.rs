@@ -4,6 +4,7 @@
 //! activity-record shape), drawn alike. The live trace knows no "runnable" (it cannot see the
 //! scheduler).
 
+use super::stacked::Stacked;
 use super::timeline::GilTimeline;
 use super::*;
 use crate::interp::TraceRecord;
@@ -40,15 +41,19 @@ impl GilTimelines {
 
 impl Figure for GilTimelines {
     fn size(&self) -> (u32, u32) {
-        let (w, a) = self.sim.size();
-        let (_, b) = self.live.size();
-        (w, a + b)
+        self.stacked().size()
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> PlotResult {
-        let (_, a) = self.sim.size();
-        let (top, bottom) = root.split_vertically(a);
-        self.sim.draw(&top)?;
-        self.live.draw(&bottom)
+        self.stacked().draw(root)
+    }
+}
+
+impl GilTimelines {
+    fn stacked(&self) -> Stacked<&GilTimeline, &GilTimeline> {
+        Stacked {
+            top: &self.sim,
+            bottom: &self.live,
+        }
     }
 }
